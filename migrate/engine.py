@@ -1,0 +1,118 @@
+"""The pure core: text in, findings and fixed text out. Nothing here touches the disk."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from migrate.model import Finding, Fix, FixSafety, Located, Rule, Severity, YamlRule
+from migrate.yaml_source import LineIndex, YamlProblem, YamlSource
+from rules._yaml import component_of
+
+MAX_PASSES = 10
+BOM = "\ufeff"
+# A file is taken for a v1 component, even when it does not parse, if a line starts with this.
+LOOKS_LIKE_COMPONENT = re.compile(r"^implementation\s*:", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came of one file: the findings left, the fixed text (None if unchanged), fixes applied."""
+
+    findings: tuple[Finding, ...]
+    fixed: str | None = None
+    applied: int = 0
+
+
+def problem_finding(problem: YamlProblem, text: str, path: str) -> Finding:
+    line, col = LineIndex(text).position(problem.offset)
+    return Finding(problem.code, problem.message, path, line, col, line, col, Severity.ERROR)
+
+
+def _to_finding(rule: type[Rule], located: Located, lines: LineIndex, path: str) -> Finding:
+    line, col = lines.position(located.start)
+    end_line, end_col = lines.position(located.end)
+    return Finding(rule.code, located.message, path, line, col, end_line, end_col, rule.severity, located.fix)
+
+
+def check_text(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool = True) -> list[Finding]:
+    """Findings for one YAML text (BOM already removed). Non-component YAML yields none."""
+    try:
+        src = YamlSource(text, path)
+    except YamlProblem as problem:
+        if explicit or LOOKS_LIKE_COMPONENT.search(text):
+            return [problem_finding(problem, text, path)] if _selected(problem.code, rules) else []
+        return []
+    component = component_of(src)
+    if component is None:
+        return []
+    findings: list[Finding] = []
+    for rule in rules:
+        if issubclass(rule, YamlRule):
+            findings.extend(_to_finding(rule, located, src.lines, path) for located in rule().check(src))
+    return sorted(findings, key=Finding.sort_key)
+
+
+def _selected(code: str, rules: Sequence[type[Rule]]) -> bool:
+    return any(rule.code == code for rule in rules)
+
+
+def applicable(fix: Fix | None, unsafe: bool) -> bool:
+    if fix is None or not fix.edits or fix.safety is FixSafety.NONE:
+        return False
+    return unsafe or fix.safety is FixSafety.SAFE
+
+
+def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
+    """Apply every fix that overlaps no fix already taken, in order of its first edit."""
+    taken: list[tuple[int, int]] = []
+    chosen: list[Fix] = []
+    for fix in sorted(fixes, key=lambda f: min((e.start, e.end) for e in f.edits)):
+        spans = [(e.start, e.end) for e in fix.edits]
+        if any(_overlaps(span, other) for span in spans for other in taken):
+            continue
+        if any(_overlaps(a, b) for i, a in enumerate(spans) for b in spans[i + 1 :]):
+            continue
+        taken.extend(spans)
+        chosen.append(fix)
+    edits = sorted((edit for fix in chosen for edit in fix.edits), key=lambda e: (e.start, e.end), reverse=True)
+    for edit in edits:
+        text = text[: edit.start] + edit.text + text[edit.end :]
+    return text, len(chosen)
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    # Two insertions at one point conflict too: their order would be arbitrary.
+    if a[0] == a[1] == b[0] == b[1]:
+        return True
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool = False) -> Outcome:
+    """Fix until nothing applicable is left (at most MAX_PASSES), re-parsing after every pass."""
+    current, applied = text, 0
+    for _ in range(MAX_PASSES):
+        findings = check_text(current, path, rules)
+        fixes = [f.fix for f in findings if f.fix is not None and applicable(f.fix, unsafe)]
+        if not fixes:
+            break
+        candidate, count = apply_fixes(current, fixes)
+        try:
+            YamlSource(candidate, path)
+        except YamlProblem as problem:
+            return _refused(text, path, rules, f"a fix produced invalid YAML ({problem}); nothing was written")
+        if candidate == current:
+            break
+        current, applied = candidate, applied + count
+    else:
+        if any(applicable(f.fix, unsafe) for f in check_text(current, path, rules)):
+            return _refused(text, path, rules, f"fixes did not settle after {MAX_PASSES} passes; nothing was written")
+    remaining = tuple(check_text(current, path, rules))
+    return Outcome(remaining, current if current != text else None, applied)
+
+
+def _refused(text: str, path: str, rules: Sequence[type[Rule]], detail: str) -> Outcome:
+    findings = check_text(text, path, rules)
+    refusal = Finding("KFP007", detail, path, 1, 1, 1, 1, Severity.ERROR)
+    return Outcome(tuple([refusal, *(replace(f, fix=None) for f in findings)]))

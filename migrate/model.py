@@ -1,0 +1,123 @@
+"""Plain data shared by the engine and the rules: rules' metadata, findings, fixes, edits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from migrate.yaml_source import Node, YamlSource
+
+
+class FixSafety(str, Enum):
+    """How sure a fix is that it keeps the component's meaning."""
+
+    SAFE = "safe"  # same meaning; applied by `fix`
+    UNSAFE = "unsafe"  # needs a human choice; applied only with --unsafe-fixes
+    NONE = "none"  # lint only: the finding itself is the to-do
+
+
+class Severity(str, Enum):
+    """What kfp 2 does with the pattern a rule finds (../shared/docs/kfp-semantics.md §6)."""
+
+    ERROR = "error"  # kfp 2 raises when it loads, calls or compiles the component
+    CHANGE = "change"  # kfp 2 accepts it but behaves differently from v1, silently
+    INFO = "info"  # no behaviour change; worth knowing while migrating
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace text[start:end] with `text`; an insertion has start == end. Offsets are str indexes."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    title: str
+    safety: FixSafety
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem at one place. Lines and columns are 1-based; columns count characters."""
+
+    code: str
+    message: str
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    severity: Severity = Severity.ERROR
+    fix: Fix | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.col, self.code)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A rule's example: `source` triggers it (or not, for valid ones); `fixed` is its fixed form."""
+
+    source: str
+    fixed: str | None = None
+    unsafe: bool = False  # the fix shown needs --unsafe-fixes
+
+
+@dataclass(frozen=True)
+class Located:
+    """A finding before it knows its file: the node it is about, the message, the fix."""
+
+    start: int
+    end: int
+    message: str
+    fix: Fix | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+class Rule:
+    """Metadata shared by every rule; subclasses add the check for one language."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    message: ClassVar[str]
+    fix_title: ClassVar[str | None] = None
+    rationale: ClassVar[str]
+    severity: ClassVar[Severity]
+    fix_safety: ClassVar[FixSafety]
+    fix_safety_note: ClassVar[str] = ""
+    since: ClassVar[str] = "0.1.0"
+    valid: ClassVar[tuple[str, ...]] = ()
+    invalid: ClassVar[tuple[Example, ...]] = ()
+    references: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def family(cls) -> str:
+        return cls.__module__.split(".")[1] if cls.__module__.count(".") else cls.__module__
+
+
+class YamlRule(Rule):
+    """A rule over one v1 component YAML document."""
+
+    def check(self, src: YamlSource) -> Iterator[Located]:
+        raise NotImplementedError
+
+    def at(self, node: Node, fix: Fix | None = None, **fields: Any) -> Located:
+        """A finding located at `node`, with the rule's message formatted from `fields`."""
+        return Located(node.start_mark.index, node.end_mark.index, self.message.format(**fields), fix, fields)
+
+    def fix(self, *edits: Edit, safety: FixSafety | None = None, title: str | None = None, **fields: Any) -> Fix:
+        """A fix made of `edits`, titled from `fix_title` unless `title` is given."""
+        chosen_title = title or (self.fix_title or "").format(**fields)
+        return Fix(chosen_title, safety or self.fix_safety, tuple(edits))
+
+
+class FileRule(Rule):
+    """A problem with the file itself (KFP0xx), found by the engine before any rule runs."""

@@ -1,0 +1,173 @@
+"""The shell around the engine: finds files, reads them safely, runs the engine, writes atomically."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrate.engine import BOM, Outcome, check_text, fix_text
+from migrate.model import Finding, Rule, Severity
+
+YAML_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 10 * 1024 * 1024
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules", "__pycache__"})
+# Below this many files a process pool costs more than it saves.
+POOL_THRESHOLD = 16
+
+
+@dataclass(frozen=True)
+class Candidate:
+    path: Path
+    explicit: bool  # named on the command line, not found by walking a directory
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What happened to one file."""
+
+    path: str
+    findings: tuple[Finding, ...]
+    applied: int = 0
+    original: str | None = None
+    fixed: str | None = None  # set when fixes changed the text (written unless --diff)
+    written: bool = False
+
+
+@dataclass(frozen=True)
+class Options:
+    rules: tuple[type[Rule], ...]
+    fix: bool = False
+    unsafe: bool = False
+    write: bool = True
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Candidate]:
+    """YAML files under `paths`; directory symlinks are not followed (they can loop or leave the tree)."""
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not Path(root, d).is_symlink())
+                for name in sorted(files):
+                    if name.endswith(YAML_SUFFIXES):
+                        yield Candidate(Path(root, name), explicit=False)
+        else:
+            yield Candidate(path, explicit=True)
+
+
+def decode(data: bytes, path: str) -> str | Finding:
+    """The text of a file (without its BOM), or a KFP001 finding saying why it is not text."""
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        return _file_finding("KFP001", "binary file (contains NUL bytes): not a component", path, line)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        col = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        detail = f"not UTF-8 (byte 0x{data[error.start]:02x}); kfp reads component files as UTF-8"
+        return _file_finding("KFP001", detail, path, line, col)
+    return text.removeprefix(BOM)
+
+
+def _file_finding(code: str, detail: str, path: str, line: int = 1, col: int = 1) -> Finding:
+    return Finding(code, detail, path, line, col, line, col, Severity.ERROR)
+
+
+def process(candidate: Candidate, options: Options) -> FileReport | None:
+    """Check or fix one file. None when the file is not a v1 component and was not asked for."""
+    path = candidate.path
+    name = str(path)
+    selected = {rule.code for rule in options.rules}
+    try:
+        info = path.stat()
+        if info.st_size > MAX_FILE_BYTES:
+            if not candidate.explicit:
+                return None
+            detail = f"file is {info.st_size} bytes, over the {MAX_FILE_BYTES} byte limit: not processed"
+            return _only(name, _file_finding("KFP005", detail, name), selected)
+        data = path.read_bytes()
+    except OSError as error:
+        return _only(name, _file_finding("KFP001", f"cannot read: {error.strerror or error}", name), selected)
+    if not candidate.explicit and b"implementation" not in data:
+        return None  # cheap pre-filter: every v1 component has this key
+    decoded = decode(data, name)
+    if isinstance(decoded, Finding):
+        return _only(name, decoded, selected) if candidate.explicit or b"implementation:" in data else None
+    had_bom = data.startswith(BOM.encode())
+    if not options.fix:
+        return FileReport(name, tuple(check_text(decoded, name, options.rules, candidate.explicit)))
+    findings = check_text(decoded, name, options.rules, candidate.explicit)
+    if not findings:
+        return FileReport(name, ())
+    outcome: Outcome = fix_text(decoded, name, options.rules, options.unsafe)
+    if outcome.fixed is None:
+        return FileReport(name, outcome.findings, outcome.applied)
+    if path.is_symlink():
+        detail = f"is a symlink to {os.path.realpath(path)}: not rewritten; fix the target instead"
+        refusal = _file_finding("KFP006", detail, name)
+        return FileReport(name, (refusal, *findings))
+    written = False
+    if options.write:
+        _write_atomic(path, (BOM if had_bom else "") + outcome.fixed)
+        written = True
+    return FileReport(name, outcome.findings, outcome.applied, decoded, outcome.fixed, written)
+
+
+def _only(name: str, finding: Finding, selected: set[str]) -> FileReport:
+    return FileReport(name, (finding,) if finding.code in selected else ())
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file in the same directory, keeping the file's mode."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".kfp-migrate")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(text.encode("utf-8"))
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def run(candidates: Sequence[Candidate], options: Options) -> list[FileReport]:
+    """Process every candidate, in parallel when there are many; one file's failure never stops the rest."""
+    if options.jobs > 1 and len(candidates) >= POOL_THRESHOLD:
+        with ProcessPoolExecutor(max_workers=options.jobs) as pool:
+            results = list(pool.map(_safe_process, candidates, [options] * len(candidates), chunksize=8))
+    else:
+        results = [_safe_process(candidate, options) for candidate in candidates]
+    return [report for report in results if report is not None]
+
+
+def _safe_process(candidate: Candidate, options: Options) -> FileReport | None:
+    try:
+        return process(candidate, options)
+    except RecursionError:
+        detail = "nesting too deep to process"
+    except Exception as error:  # noqa: BLE001 - one file's bug must not end the run
+        detail = f"internal error ({type(error).__name__}: {error}); nothing was written; please report it"
+    return FileReport(str(candidate.path), (_file_finding("KFP007", detail, str(candidate.path)),))
+
+
+def check_stdin_text(data: bytes, options: Options) -> tuple[FileReport, str]:
+    """Check or fix text read from stdin; returns the report and the text to print when fixing."""
+    decoded = decode(data, "-")
+    if isinstance(decoded, Finding):
+        return FileReport("-", (decoded,)), data.decode("utf-8", "replace")
+    had_bom = data.startswith(BOM.encode())
+    if not options.fix:
+        return FileReport("-", tuple(check_text(decoded, "-", options.rules))), decoded
+    outcome = fix_text(decoded, "-", options.rules, options.unsafe)
+    text = outcome.fixed if outcome.fixed is not None else decoded
+    report = FileReport("-", outcome.findings, outcome.applied, decoded, outcome.fixed)
+    return report, (BOM if had_bom else "") + text
+
+

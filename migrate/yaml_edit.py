@@ -1,0 +1,189 @@
+"""Surgical text edits on a composed YAML document: nothing outside the edited span changes.
+
+Re-dumping a document (with ruamel or PyYAML) rewrites quoting, flow style and spacing, so every
+change here is an `Edit` at node offsets, written in the style (flow or block) of its neighbours.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import yaml
+
+from migrate.model import Edit
+from migrate.yaml_source import MappingNode, Node, ScalarNode, SequenceNode, YamlSource
+
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./ -]*\Z")
+
+
+def scalar(value: str) -> str:
+    """YAML text that yaml.safe_load reads back as the string `value`, in flow or block context."""
+    if _PLAIN_SAFE.match(value) and not value.endswith(" ") and _reads_back(value, value):
+        return value
+    if "\n" not in value and value.isprintable():
+        return "'" + value.replace("'", "''") + "'"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _reads_back(text: str, value: str) -> bool:
+    try:
+        return yaml.safe_load(f"[{text}]") == [value] and yaml.safe_load(f"k: {text}") == {"k": value}
+    except yaml.YAMLError:
+        return False
+
+
+def requote(node: ScalarNode, value: str) -> str:
+    """`value` as a scalar in the quoting style `node` uses, when that style can hold it."""
+    if node.style == "'" and "\n" not in value and value.isprintable():
+        return "'" + value.replace("'", "''") + "'"
+    if node.style == '"':
+        return json.dumps(value, ensure_ascii=False)
+    return scalar(value)
+
+
+def content_end(src: YamlSource, node: Node) -> int:
+    """Where a node's own text ends: block collections' and block scalars' end marks run on."""
+    if isinstance(node, MappingNode | SequenceNode) and not node.flow_style and node.value:
+        last = node.value[-1]
+        return content_end(src, last[1] if isinstance(last, tuple) else last)
+    end: int = node.end_mark.index
+    if isinstance(node, ScalarNode) and node.style in ("|", ">"):
+        while end > node.start_mark.index and src.text[end - 1] in "\r\n":
+            end -= 1
+    return end
+
+
+def replace(src: YamlSource, node: Node, text: str) -> Edit:
+    return Edit(node.start_mark.index, content_end(src, node), text)
+
+
+def line_end(src: YamlSource, offset: int) -> int:
+    """Offset of the line break ending the line that holds `offset` (or the end of the text)."""
+    match = re.compile("\r\n|[\r\n\x85\u2028\u2029]").search(src.text, offset)
+    return match.start() if match else len(src.text)
+
+
+def line_start(src: YamlSource, offset: int) -> int:
+    index = offset
+    while index > 0 and src.text[index - 1] not in "\r\n\x85\u2028\u2029":
+        index -= 1
+    return index
+
+
+def _single_line(src: YamlSource, node: Node) -> bool:
+    text = src.text[node.start_mark.index : content_end(src, node)]
+    return not any(ch in text for ch in "\r\n\x85\u2028\u2029")
+
+
+def add_pair(src: YamlSource, mapping: MappingNode, key: str, value_text: str, after: str | None = "name") -> Edit:
+    """Add `key: value` to a mapping, after the pair `after` when it exists, in the mapping's style."""
+    if mapping.flow_style or not mapping.value:
+        if not mapping.value:
+            return Edit(mapping.start_mark.index, mapping.end_mark.index, "{" + f"{key}: {value_text}" + "}")
+        anchor = _pair(mapping, after) or mapping.value[-1]
+        end = content_end(src, anchor[1])
+        return Edit(end, end, f", {key}: {value_text}")
+    anchor = _pair(mapping, after)
+    indent = " " * mapping.value[0][0].start_mark.column
+    if anchor is not None and _single_line(src, anchor[1]) and not _is_block_collection(anchor[1]):
+        end = line_end(src, anchor[1].end_mark.index)
+        return Edit(end, end, f"{src.newline()}{indent}{key}: {value_text}")
+    first_key = mapping.value[0][0]
+    return Edit(first_key.start_mark.index, first_key.start_mark.index, f"{key}: {value_text}{src.newline()}{indent}")
+
+
+def _is_block_collection(node: Node) -> bool:
+    return isinstance(node, MappingNode | SequenceNode) and not node.flow_style
+
+
+def _pair(mapping: MappingNode, key: str | None) -> tuple[Node, Node] | None:
+    if key is None:
+        return None
+    for pair in mapping.value:
+        if isinstance(pair[0], ScalarNode) and pair[0].value == key:
+            return pair  # type: ignore[no-any-return]
+    return None
+
+
+def remove_pair(src: YamlSource, mapping: MappingNode, key_node: Node) -> Edit:
+    """Remove one `key: value` pair, with its separator, keeping the rest of the mapping intact."""
+    pairs = list(mapping.value)
+    index = next(i for i, (k, _) in enumerate(pairs) if k is key_node)
+    value = pairs[index][1]
+    if mapping.flow_style:
+        if index > 0:
+            return Edit(content_end(src, pairs[index - 1][1]), content_end(src, value), "")
+        if len(pairs) > 1:
+            return Edit(key_node.start_mark.index, pairs[1][0].start_mark.index, "")
+        return Edit(key_node.start_mark.index, content_end(src, value), "")
+    if index + 1 < len(pairs):
+        return Edit(key_node.start_mark.index, pairs[index + 1][0].start_mark.index, "")
+    if index > 0:
+        start = line_end(src, content_end(src, pairs[index - 1][1]))
+        return Edit(start, line_end(src, content_end(src, value)), "")
+    return Edit(key_node.start_mark.index, content_end(src, value), "{}")
+
+
+def prepend_items(src: YamlSource, sequence: SequenceNode, items: list[str]) -> Edit:
+    """Insert items at the front of a sequence, in its style."""
+    if sequence.flow_style or not sequence.value:
+        if not sequence.value:
+            return Edit(sequence.start_mark.index, sequence.end_mark.index, "[" + ", ".join(items) + "]")
+        first = sequence.value[0].start_mark.index
+        return Edit(first, first, "".join(f"{item}, " for item in items))
+    dash = sequence.start_mark.index
+    indent = " " * sequence.start_mark.column
+    return Edit(dash, dash, "".join(f"- {item}{src.newline()}{indent}" for item in items))
+
+
+def replace_item(src: YamlSource, sequence: SequenceNode, index: int, items: list[str]) -> Edit:
+    """Replace one item of a sequence by zero or more items, in the sequence's style."""
+    node = sequence.value[index]
+    if sequence.flow_style:
+        if items:
+            return Edit(node.start_mark.index, content_end(src, node), ", ".join(items))
+        if index > 0:
+            return Edit(content_end(src, sequence.value[index - 1]), content_end(src, node), "")
+        if len(sequence.value) > 1:
+            return Edit(node.start_mark.index, sequence.value[1].start_mark.index, "")
+        return Edit(node.start_mark.index, content_end(src, node), "")
+    indent = " " * (node.start_mark.column - 2)
+    if items:
+        joined = f"{src.newline()}{indent}- ".join(items)
+        return Edit(node.start_mark.index, content_end(src, node), joined)
+    start = line_start(src, node.start_mark.index)
+    end = line_end(src, content_end(src, node))
+    newline_len = 2 if src.text.startswith("\r\n", end) else 1 if end < len(src.text) else 0
+    return Edit(start, end + newline_len, "")
+
+
+def source_of(src: YamlSource, node: Node) -> str:
+    """The node's own text, usable in flow context when it is a single line."""
+    return src.text[node.start_mark.index : content_end(src, node)]
+
+
+def flow_text(src: YamlSource, node: Node) -> str | None:
+    """The node rewritten in flow style from its parts' own text, or None when that is not possible."""
+    if isinstance(node, ScalarNode):
+        text = source_of(src, node)
+        return text if node.style not in ("|", ">") and _single_line(src, node) else None
+    if getattr(node, "flow_style", False):
+        text = source_of(src, node)
+        return text if _single_line(src, node) else None
+    parts: list[str] = []
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            key_text, value_text = flow_text(src, key), flow_text(src, value)
+            if key_text is None or value_text is None:
+                return None
+            parts.append(f"{key_text}: {value_text}")
+        return "{" + ", ".join(parts) + "}"
+    if isinstance(node, SequenceNode):
+        for item in node.value:
+            item_text = flow_text(src, item)
+            if item_text is None:
+                return None
+            parts.append(item_text)
+        return "[" + ", ".join(parts) + "]"
+    return None

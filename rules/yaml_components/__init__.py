@@ -1,0 +1,1 @@
+"""KFP1xx: v1 component YAML files."""

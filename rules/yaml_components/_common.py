@@ -1,0 +1,44 @@
+"""Edits and lookups several KFP1xx rules share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migrate.model import Edit
+from migrate.yaml_edit import add_pair, replace, requote, scalar
+from migrate.yaml_source import ScalarNode, YamlSource
+from rules._yaml import Component, Port, component_of
+
+
+def component(src: YamlSource) -> Component | None:
+    """The component view, built once per source and shared by every rule."""
+    cached: Component | None = getattr(src, "_component", None)
+    if cached is None:
+        cached = component_of(src)
+        src._component = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def ports(src: YamlSource) -> Iterator[Port]:
+    found = component(src)
+    if found is not None:
+        yield from found.inputs
+        yield from found.outputs
+
+
+def set_type(src: YamlSource, port: Port, type_name: str) -> Edit:
+    """Replace the port's type, or add `type:` after its name, keeping the quoting in use."""
+    if port.type_node is None:
+        return add_pair(src, port.node, "type", scalar(type_name))
+    if isinstance(port.type_node, ScalarNode):
+        return replace(src, port.type_node, requote(port.type_node, type_name))
+    return replace(src, port.type_node, scalar(type_name))
+
+
+def where(port: Port) -> ScalarNode | Port:
+    """The node a finding about a port points at: its type if it has one, else its name."""
+    return port.type_node or port.name_node or port.node  # type: ignore[return-value]
+
+
+def describe(port: Port) -> str:
+    return f"{'Input' if port.is_input else 'Output'} `{port.name}`"
