@@ -33,7 +33,8 @@ def problem_finding(problem: YamlProblem, text: str, path: str) -> Finding:
 def _to_finding(rule: type[Rule], located: Located, lines: LineIndex, path: str) -> Finding:
     line, col = lines.position(located.start)
     end_line, end_col = lines.position(located.end)
-    return Finding(rule.code, located.message, path, line, col, end_line, end_col, rule.severity, located.fix)
+    severity = located.severity or rule.severity
+    return Finding(rule.code, located.message, path, line, col, end_line, end_col, severity, located.fix)
 
 
 def check_text(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool = True) -> list[Finding]:

@@ -79,6 +79,7 @@ class Located:
     message: str
     fix: Fix | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    severity: Severity | None = None  # when this case is worse (or milder) than the rule's usual one
 
 
 class Rule:
@@ -109,9 +110,10 @@ class YamlRule(Rule):
     def check(self, src: YamlSource) -> Iterator[Located]:
         raise NotImplementedError
 
-    def at(self, node: Node, fix: Fix | None = None, **fields: Any) -> Located:
+    def at(self, node: Node, fix: Fix | None = None, *, severity: Severity | None = None, **fields: Any) -> Located:
         """A finding located at `node`, with the rule's message formatted from `fields`."""
-        return Located(node.start_mark.index, node.end_mark.index, self.message.format(**fields), fix, fields)
+        message = self.message.format(**fields)
+        return Located(node.start_mark.index, node.end_mark.index, message, fix, fields, severity)
 
     def fix(self, *edits: Edit, safety: FixSafety | None = None, title: str | None = None, **fields: Any) -> Fix:
         """A fix made of `edits`, titled from `fix_title` unless `title` is given."""

@@ -36,6 +36,7 @@ class FileReport:
     original: str | None = None
     fixed: str | None = None  # set when fixes changed the text (written unless --diff)
     written: bool = False
+    text: str | None = None  # the text the findings' offsets refer to
 
 
 @dataclass(frozen=True)
@@ -100,23 +101,19 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     if isinstance(decoded, Finding):
         return _only(name, decoded, selected) if candidate.explicit or b"implementation:" in data else None
     had_bom = data.startswith(BOM.encode())
-    if not options.fix:
-        return FileReport(name, tuple(check_text(decoded, name, options.rules, candidate.explicit)))
     findings = check_text(decoded, name, options.rules, candidate.explicit)
-    if not findings:
-        return FileReport(name, ())
+    if not options.fix or not findings:
+        return FileReport(name, tuple(findings), text=decoded)
     outcome: Outcome = fix_text(decoded, name, options.rules, options.unsafe)
     if outcome.fixed is None:
-        return FileReport(name, outcome.findings, outcome.applied)
+        return FileReport(name, outcome.findings, outcome.applied, text=decoded)
     if path.is_symlink():
         detail = f"is a symlink to {os.path.realpath(path)}: not rewritten; fix the target instead"
         refusal = _file_finding("KFP006", detail, name)
-        return FileReport(name, (refusal, *findings))
-    written = False
+        return FileReport(name, (refusal, *findings), text=decoded)
     if options.write:
         _write_atomic(path, (BOM if had_bom else "") + outcome.fixed)
-        written = True
-    return FileReport(name, outcome.findings, outcome.applied, decoded, outcome.fixed, written)
+    return FileReport(name, outcome.findings, outcome.applied, decoded, outcome.fixed, options.write, outcome.fixed)
 
 
 def _only(name: str, finding: Finding, selected: set[str]) -> FileReport:
@@ -164,10 +161,10 @@ def check_stdin_text(data: bytes, options: Options) -> tuple[FileReport, str]:
         return FileReport("-", (decoded,)), data.decode("utf-8", "replace")
     had_bom = data.startswith(BOM.encode())
     if not options.fix:
-        return FileReport("-", tuple(check_text(decoded, "-", options.rules))), decoded
+        return FileReport("-", tuple(check_text(decoded, "-", options.rules)), text=decoded), decoded
     outcome = fix_text(decoded, "-", options.rules, options.unsafe)
     text = outcome.fixed if outcome.fixed is not None else decoded
-    report = FileReport("-", outcome.findings, outcome.applied, decoded, outcome.fixed)
+    report = FileReport("-", outcome.findings, outcome.applied, decoded, outcome.fixed, text=text)
     return report, (BOM if had_bom else "") + text
 
 

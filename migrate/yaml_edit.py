@@ -187,3 +187,22 @@ def flow_text(src: YamlSource, node: Node) -> str | None:
             parts.append(item_text)
         return "[" + ", ".join(parts) + "]"
     return None
+
+
+def replace_value(src: YamlSource, key: Node, value: Node, text: str) -> Edit:
+    """Replace a mapping value by flow `text`; a block collection value is pulled onto its key's line.
+
+    Replacing only a block collection's own span would leave the new scalar alone on the next line,
+    so the edit starts at the key and keeps a comment that sat on the key's line.
+    """
+    if not (isinstance(value, MappingNode | SequenceNode) and not value.flow_style and value.value):
+        return replace(src, value, text)
+    between = src.text[key.end_mark.index : value.start_mark.index]
+    comment = re.search(r"#[^\r\n\x85\u2028\u2029]*", between)
+    suffix = f"  {comment.group().rstrip()}" if comment else ""
+    return Edit(key.end_mark.index, content_end(src, value), f": {text}{suffix}")
+
+
+def decorated(src: YamlSource, node: Node) -> bool:
+    """Whether the node's text starts with an anchor or a tag, which a plain replacement would drop."""
+    return src.text.startswith(("&", "!"), node.start_mark.index)

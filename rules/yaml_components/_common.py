@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrate.model import Edit
-from migrate.yaml_edit import add_pair, replace, requote, scalar
-from migrate.yaml_source import ScalarNode, YamlSource
+from migrate.yaml_edit import add_pair, content_end, replace, requote, scalar
+from migrate.yaml_source import ScalarNode, YamlSource, mapping_key
 from rules._yaml import Component, Port, component_of
 
 
@@ -32,6 +32,10 @@ def set_type(src: YamlSource, port: Port, type_name: str) -> Edit:
         return add_pair(src, port.node, "type", scalar(type_name))
     if isinstance(port.type_node, ScalarNode):
         return replace(src, port.type_node, requote(port.type_node, type_name))
+    key = mapping_key(port.node, "type")
+    if key is not None and not getattr(port.type_node, "flow_style", True):
+        # A block mapping under `type:` starts on the next line; the new name belongs after the colon.
+        return Edit(key.end_mark.index, content_end(src, port.type_node), ": " + scalar(type_name))
     return replace(src, port.type_node, scalar(type_name))
 
 

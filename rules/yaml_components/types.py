@@ -404,22 +404,24 @@ class DictFormType(YamlRule):
             if not node.value:
                 key = mapping_key(port.node, "type")
                 fix = self.fix(remove_pair(src, port.node, key), title="Remove the empty type") if key else None
-                yield self.at(node, fix, shape="`{}`: kfp 2 fails to load it (IndexError)", **fields)
+                shape = "`{}`: kfp 2 fails to load it (IndexError)"
+                yield self.at(node, fix, shape=shape, severity=Severity.ERROR, **fields)
                 continue
             outer = str_value(node.value[0][0]) if len(node.value) == 1 else None
             if outer is None:
                 yield self.at(node, shape="with several keys: kfp 2 reads it as a generic artifact", **fields)
                 continue
             shape = f"(`{outer}` with properties): kfp 2 reads it as a generic artifact, not `{outer}`"
-            if self._fits(found.input_kinds_used(port.name) if port.is_input else found.output_kinds_used(port.name),
-                          classify_name(outer, port.is_input)[0], port.is_input):
+            used = found.input_kinds_used(port.name) if port.is_input else found.output_kinds_used(port.name)
+            # An artifact read with inputValue fails when the task is created.
+            severity = Severity.ERROR if "inputValue" in used else None
+            fix = None
+            if self._fits(used, classify_name(outer, port.is_input)[0]):
                 fix = self.fix(set_type(src, port, outer), suggested=outer)
-                yield self.at(node, fix, shape=shape, **fields)
-            else:
-                yield self.at(node, shape=shape, **fields)
+            yield self.at(node, fix, shape=shape, severity=severity, **fields)
 
     @staticmethod
-    def _fits(used: set[str], kind: Kind, is_input: bool) -> bool:
+    def _fits(used: set[str], kind: Kind) -> bool:
         if kind is Kind.BROKEN:
             return False
         if kind is Kind.PARAMETER:

@@ -1,0 +1,141 @@
+"""The engine and runner keep people's files: bytes outside edits, modes, BOM, CRLF; bad files are reported."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from migrate.engine import apply_fixes, check_text, fix_text
+from migrate.model import Edit, Fix, FixSafety
+from migrate.registry import all_rules
+from migrate.runner import Candidate, Options, discover, run
+
+ALL = all_rules()
+UNTYPED = "name: t\ninputs:\n- {name: a}  # keep me\nimplementation:\n  container:\n    image: alpine\n    command: [echo, {inputValue: a}]\n"
+TYPED = UNTYPED.replace("{name: a}", "{name: a, type: String}")
+
+
+def _fix_file(path: Path, **options: bool) -> list:
+    return run([Candidate(path, explicit=True)], Options(rules=ALL, fix=True, **options))
+
+
+def test_fix_keeps_comments_and_changes_only_the_span() -> None:
+    assert fix_text(UNTYPED, "c.yaml", ALL).fixed == TYPED
+
+
+def test_crlf_and_bom_survive(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + UNTYPED.replace("\n", "\r\n").encode())
+    _fix_file(path)
+    assert path.read_bytes() == b"\xef\xbb\xbf" + TYPED.replace("\n", "\r\n").encode()
+
+
+def test_block_style_insert_uses_the_file_newline() -> None:
+    text = "name: t\r\ninputs:\r\n- name: a\r\n  description: x\r\nimplementation:\r\n  container:\r\n    image: alpine\r\n    command: [echo, {inputValue: a}]\r\n"
+    fixed = fix_text(text, "c.yaml", ALL).fixed
+    assert fixed == text.replace("- name: a\r\n", "- name: a\r\n  type: String\r\n")
+
+
+def test_file_mode_is_kept_and_write_is_atomic(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(UNTYPED)
+    os.chmod(path, 0o640)
+    _fix_file(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert path.read_text() == TYPED
+    assert [p.name for p in tmp_path.iterdir()] == ["c.yaml"], "no temporary file is left behind"
+
+
+def test_fix_twice_equals_fix_once(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(UNTYPED)
+    first = _fix_file(path)
+    second = _fix_file(path)
+    assert first[0].fixed is not None and second[0].fixed is None
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"name: t\nimplementation: {container: {image: a}\n", "KFP002"),
+        (b"name: caf\xe9\nimplementation: {container: {image: a}}\n", "KFP001"),
+        (b"implementation:\x00\x01\x02", "KFP001"),
+        (b"name: !!python/object/apply:os.system [ls]\nimplementation: {container: {image: a}}\n", "KFP003"),
+        (b"a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+         b"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+         b"implementation: {container: {image: a}}\n", "KFP004"),
+    ],
+    ids=["broken-yaml", "latin-1", "binary", "python-tag", "alias-bomb"],
+)
+def test_bad_files_are_reported_left_alone_and_do_not_stop_the_run(tmp_path: Path, content: bytes, code: str) -> None:
+    bad, good = tmp_path / "a_bad.yaml", tmp_path / "b_good.yaml"
+    bad.write_bytes(content)
+    good.write_text(UNTYPED)
+    reports = run(list(discover([tmp_path])), Options(rules=ALL, fix=True))
+    by_path = {Path(r.path).name: r for r in reports}
+    assert [f.code for f in by_path["a_bad.yaml"].findings] == [code]
+    assert by_path["a_bad.yaml"].findings[0].line >= 1
+    assert bad.read_bytes() == content
+    assert good.read_text() == TYPED
+
+
+def test_broken_non_component_yaml_is_skipped_when_walking(tmp_path: Path) -> None:
+    (tmp_path / "chart.yaml").write_text("metadata: {{ .Values.name }}\n")
+    (tmp_path / "plain.yaml").write_text("just: data\n")
+    assert run(list(discover([tmp_path])), Options(rules=ALL)) == []
+
+
+def test_explicit_broken_file_is_reported_even_if_not_a_component(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("a: [\n")
+    reports = run([Candidate(path, explicit=True)], Options(rules=ALL))
+    assert [f.code for f in reports[0].findings] == ["KFP002"]
+
+
+def test_symlinks_are_checked_but_never_written(tmp_path: Path) -> None:
+    target = tmp_path / "real.yaml"
+    target.write_text(UNTYPED)
+    link = tmp_path / "link.yaml"
+    link.symlink_to(target)
+    reports = _fix_file(link)
+    assert "KFP006" in [f.code for f in reports[0].findings]
+    assert link.is_symlink() and target.read_text() == UNTYPED
+
+
+def test_huge_file_is_reported_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    with path.open("wb") as out:
+        out.truncate(11 * 1024 * 1024)
+    reports = run([Candidate(path, explicit=True)], Options(rules=ALL))
+    assert [f.code for f in reports[0].findings] == ["KFP005"]
+
+
+def test_overlapping_fixes_are_taken_one_at_a_time() -> None:
+    first = Fix("a", FixSafety.SAFE, (Edit(0, 3, "xyz"),))
+    overlapping = Fix("b", FixSafety.SAFE, (Edit(2, 4, "Q"),))
+    later = Fix("c", FixSafety.SAFE, (Edit(5, 5, "!"),))
+    assert apply_fixes("abcdefg", [overlapping, later, first]) == ("xyzde!fg", 2)
+
+
+def test_yaml11_scalars_are_read_as_kfp_reads_them() -> None:
+    # `on` is a boolean in YAML 1.1 (PyYAML, which kfp uses): an input named on is not a string name.
+    text = "name: t\ninputs:\n- {name: a, type: String}\nimplementation:\n  container:\n    image: alpine\n    command: [echo, {inputValue: a}]\n"
+    assert check_text(text, "c.yaml", ALL) == []
+
+
+def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
+    for index in range(40):
+        (tmp_path / f"c{index:02}.yaml").write_text(UNTYPED.replace("name: a", f"name: a{index}").replace("inputValue: a", f"inputValue: a{index}"))
+    serial = run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))
+    parallel = run(list(discover([tmp_path])), Options(rules=ALL, jobs=2))
+    assert [r.findings for r in serial] == [r.findings for r in parallel]
+
+
+def test_directory_symlinks_are_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "c.yaml").write_text(UNTYPED)
+    (tmp_path / "loop").symlink_to(tmp_path)
+    assert [c.path.name for c in discover([tmp_path])] == ["c.yaml"]
