@@ -75,7 +75,9 @@ def _execute(paths: list[str], options: Options, output_format: OutputFormat, di
     if diff:
         changes = [unified_diff(report) for report in reports if report.fixed is not None]
         sys.stdout.write("".join(changes))
-        sys.stderr.write(text_report(reports, True, options.unsafe, show_fixes=False, dry_run=True).splitlines()[-1] + "\n")
+        sys.stderr.write(
+            text_report(reports, True, options.unsafe, show_fixes=False, dry_run=True).splitlines()[-1] + "\n"
+        )
         return EXIT_FINDINGS if changes else EXIT_CLEAN
     if output_format is OutputFormat.json:
         sys.stdout.write(json_report(reports))
@@ -165,6 +167,6 @@ def main() -> None:
         app()
     except SystemExit:
         raise
-    except Exception as error:  # noqa: BLE001 - last line of defence
+    except Exception as error:
         sys.stderr.write(f"kfp-migrate: internal error: {type(error).__name__}: {error}\n")
         sys.exit(EXIT_ERROR)

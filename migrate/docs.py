@@ -48,7 +48,10 @@ def render_rule(rule: type[Rule], level: int = 1) -> str:
     if example is not None:
         parts += [f"{section} Example", _yaml_block(example.source)]
         if example.fixed is not None:
-            parts += ["Use instead:" + (" (with `--unsafe-fixes`)" if example.unsafe else ""), _yaml_block(example.fixed)]
+            parts += [
+                "Use instead:" + (" (with `--unsafe-fixes`)" if example.unsafe else ""),
+                _yaml_block(example.fixed),
+            ]
         elif rule.valid:
             parts += ["Use instead:", _yaml_block(rule.valid[0])]
     parts += [f"{section} Fix safety", f"{_FIX_WORDS[rule.fix_safety]} {rule.fix_safety_note}".strip()]

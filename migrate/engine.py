@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from migrate.model import Finding, Fix, FixSafety, Located, Rule, Severity, YamlRule
 from migrate.yaml_source import LineIndex, YamlProblem, YamlSource
-from rules._yaml import component_of
+from rules.yaml_components._common import component
 
 MAX_PASSES = 10
 BOM = "\ufeff"
@@ -45,12 +45,12 @@ def check_text(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool
         if explicit or LOOKS_LIKE_COMPONENT.search(text):
             return [problem_finding(problem, text, path)] if _selected(problem.code, rules) else []
         return []
-    component = component_of(src)
-    if component is None:
+    is_component = component(src) is not None
+    if not is_component and not explicit:
         return []
     findings: list[Finding] = []
     for rule in rules:
-        if issubclass(rule, YamlRule):
+        if issubclass(rule, YamlRule) and (is_component or rule.applies_to_non_components):
             findings.extend(_to_finding(rule, located, src.lines, path) for located in rule().check(src))
     return sorted(findings, key=Finding.sort_key)
 
@@ -84,9 +84,10 @@ def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    # Two insertions at one point conflict too: their order would be arbitrary.
-    if a[0] == a[1] == b[0] == b[1]:
-        return True
+    # An insertion touching another edit's span conflicts with it: which text comes first would be
+    # arbitrary. The later fix is retried on the next pass, against the re-parsed text.
+    if a[0] == a[1] or b[0] == b[1]:
+        return b[0] <= a[0] <= b[1] or a[0] <= b[0] <= a[1]
     return a[0] < b[1] and b[0] < a[1]
 
 

@@ -107,6 +107,9 @@ class Rule:
 class YamlRule(Rule):
     """A rule over one v1 component YAML document."""
 
+    # Run on explicitly named YAML files that are not components, too (e.g. a missing `implementation`).
+    applies_to_non_components: ClassVar[bool] = False
+
     def check(self, src: YamlSource) -> Iterator[Located]:
         raise NotImplementedError
 

@@ -29,11 +29,11 @@ def all_rules() -> tuple[type[Rule], ...]:
             continue
         module = importlib.import_module(module_info.name)
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, Rule) and value.__module__ == module.__name__:
-                if getattr(value, "code", None):
-                    if value.code in found and found[value.code] is not value:
-                        raise RuntimeError(f"rule code {value.code} is defined twice")
-                    found[value.code] = value
+            is_rule = isinstance(value, type) and issubclass(value, Rule) and value.__module__ == module.__name__
+            if is_rule and getattr(value, "code", None):
+                if value.code in found and found[value.code] is not value:
+                    raise RuntimeError(f"rule code {value.code} is defined twice")
+                found[value.code] = value
     return tuple(found[code] for code in sorted(found))
 
 

@@ -149,7 +149,7 @@ def _safe_process(candidate: Candidate, options: Options) -> FileReport | None:
         return process(candidate, options)
     except RecursionError:
         detail = "nesting too deep to process"
-    except Exception as error:  # noqa: BLE001 - one file's bug must not end the run
+    except Exception as error:
         detail = f"internal error ({type(error).__name__}: {error}); nothing was written; please report it"
     return FileReport(str(candidate.path), (_file_finding("KFP007", detail, str(candidate.path)),))
 
@@ -166,5 +166,3 @@ def check_stdin_text(data: bytes, options: Options) -> tuple[FileReport, str]:
     text = outcome.fixed if outcome.fixed is not None else decoded
     report = FileReport("-", outcome.findings, outcome.applied, decoded, outcome.fixed, text=text)
     return report, (BOM if had_bom else "") + text
-
-

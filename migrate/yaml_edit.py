@@ -28,7 +28,9 @@ def scalar(value: str) -> str:
 
 def _reads_back(text: str, value: str) -> bool:
     try:
-        return yaml.safe_load(f"[{text}]") == [value] and yaml.safe_load(f"k: {text}") == {"k": value}
+        in_flow: object = yaml.safe_load(f"[{text}]")
+        in_block: object = yaml.safe_load(f"k: {text}")
+        return in_flow == [value] and in_block == {"k": value}
     except yaml.YAMLError:
         return False
 
@@ -189,7 +191,7 @@ def flow_text(src: YamlSource, node: Node) -> str | None:
     return None
 
 
-def replace_value(src: YamlSource, key: Node, value: Node, text: str) -> Edit:
+def set_mapping_value(src: YamlSource, key: Node, value: Node, text: str) -> Edit:
     """Replace a mapping value by flow `text`; a block collection value is pulled onto its key's line.
 
     Replacing only a block collection's own span would leave the new scalar alone on the next line,
@@ -206,3 +208,70 @@ def replace_value(src: YamlSource, key: Node, value: Node, text: str) -> Edit:
 def decorated(src: YamlSource, node: Node) -> bool:
     """Whether the node's text starts with an anchor or a tag, which a plain replacement would drop."""
     return src.text.startswith(("&", "!"), node.start_mark.index)
+
+
+# --- Added for the placeholder rules (KFP104, KFP130-134, KFP140) -----------------------------
+
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def portable_text(src: YamlSource, node: Node) -> str | None:
+    """One-line flow text for `node` that reads back the same in flow and block context, or None.
+
+    Unlike `flow_text`, plain strings are re-quoted when needed (`a,b` is one item in a block list
+    but two in a flow list) and multi-line strings become quoted ones. Anchored, tagged and empty
+    nodes give None: moving them would change aliases or meaning.
+    """
+    text = source_of(src, node)
+    if not text or text[0] in "&!*":
+        return None
+    if isinstance(node, ScalarNode):
+        if node.tag == _STR_TAG:
+            if node.style in ("'", '"') and _single_line(src, node):
+                return text
+            if not node.style and text == node.value and _reads_back(text, text):
+                return text
+            return scalar(node.value)
+        return text if not node.style and _single_line(src, node) else None
+    parts: list[str] = []
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            key_text, value_text = portable_text(src, key), portable_text(src, value)
+            if key_text is None or value_text is None:
+                return None
+            parts.append(f"{key_text}: {value_text}")
+        return "{" + ", ".join(parts) + "}"
+    if isinstance(node, SequenceNode):
+        for item in node.value:
+            item_text = portable_text(src, item)
+            if item_text is None:
+                return None
+            parts.append(item_text)
+        return "[" + ", ".join(parts) + "]"
+    return None
+
+
+def _scalar_spans(node: Node | None, seen: set[int], spans: list[tuple[int, int]]) -> None:
+    if node is None or id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, ScalarNode):
+        spans.append((node.start_mark.index, node.end_mark.index))
+    elif isinstance(node, MappingNode):
+        for key, value in node.value:
+            _scalar_spans(key, seen, spans)
+            _scalar_spans(value, seen, spans)
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            _scalar_spans(item, seen, spans)
+
+
+def drops_comment(src: YamlSource, edits: tuple[Edit, ...] | list[Edit]) -> bool:
+    """Whether any edit replaces text holding a comment: a `#` outside every scalar's own text."""
+    spans: list[tuple[int, int]] = []
+    _scalar_spans(src.root, set(), spans)
+    for edit in edits:
+        for offset in range(edit.start, edit.end):
+            if src.text[offset] == "#" and not any(start <= offset < end for start, end in spans):
+                return True
+    return False

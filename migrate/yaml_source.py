@@ -79,8 +79,8 @@ def compose(text: str) -> Node | None:
 
 def _offset_of(text: str, mark: Any) -> int:
     lines = LineIndex(text).starts
-    line = min(mark.line, len(lines) - 1)
-    return min(lines[line] + mark.column, len(text))
+    line = min(int(mark.line), len(lines) - 1)
+    return min(lines[line] + int(mark.column), len(text))
 
 
 def _check_graph(root: Node) -> None:

@@ -48,8 +48,7 @@ class UnsafeYamlTag(FileRule):
     message = "{detail}"
     rationale = (
         "kfp loads component files with `yaml.safe_load`, which raises on any tag outside the YAML core "
-        "schema. kfp-migrate never builds a Python object from a tag and never runs user code. "
-        + _NOTHING_WRITTEN
+        "schema. kfp-migrate never builds a Python object from a tag and never runs user code. " + _NOTHING_WRITTEN
     )
     severity = Severity.ERROR
     fix_safety = FixSafety.NONE

@@ -64,7 +64,7 @@ def compile_component_text(text: str) -> Outcome:
             stage = "compile"
             with tempfile.TemporaryDirectory() as tmp:
                 compiler.Compiler().compile(oracle_pipeline, str(Path(tmp) / "pipeline.yaml"))
-        except Exception as error:  # noqa: BLE001 - the oracle reports whatever kfp raised
+        except Exception as error:
             first_line = str(error).splitlines()[0] if str(error) else ""
             return Outcome(stage, f"{type(error).__name__}: {first_line}")
     return Outcome("ok")

@@ -26,12 +26,12 @@ def test_check_reports_and_exits_1(tmp_path: Path) -> None:
     path = _write(tmp_path, UNTYPED)
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 1
-    assert f"{path}:3:3: KFP101 [*] Input `a` has no type" in result.stdout
+    assert f"{path}:3:10: KFP101 [*] Input `a` has no type" in result.stdout
     assert path.read_text() == UNTYPED
 
 
 def test_clean_check_exits_0(tmp_path: Path) -> None:
-    path = _write(tmp_path, UNTYPED.replace("{name: a}", "{name: a, type: String}"))
+    _write(tmp_path, UNTYPED.replace("{name: a}", "{name: a, type: String}"))
     result = runner.invoke(app, ["check", str(tmp_path)])
     assert result.exit_code == 0, result.stdout
     assert "All checks passed" in result.stdout

@@ -64,9 +64,12 @@ def test_fix_twice_equals_fix_once(tmp_path: Path) -> None:
         (b"name: caf\xe9\nimplementation: {container: {image: a}}\n", "KFP001"),
         (b"implementation:\x00\x01\x02", "KFP001"),
         (b"name: !!python/object/apply:os.system [ls]\nimplementation: {container: {image: a}}\n", "KFP003"),
-        (b"a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-         b"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-         b"implementation: {container: {image: a}}\n", "KFP004"),
+        (
+            b"a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+            b"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+            b"implementation: {container: {image: a}}\n",
+            "KFP004",
+        ),
     ],
     ids=["broken-yaml", "latin-1", "binary", "python-tag", "alias-bomb"],
 )
@@ -128,7 +131,9 @@ def test_yaml11_scalars_are_read_as_kfp_reads_them() -> None:
 
 def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
     for index in range(40):
-        (tmp_path / f"c{index:02}.yaml").write_text(UNTYPED.replace("name: a", f"name: a{index}").replace("inputValue: a", f"inputValue: a{index}"))
+        (tmp_path / f"c{index:02}.yaml").write_text(
+            UNTYPED.replace("name: a", f"name: a{index}").replace("inputValue: a", f"inputValue: a{index}")
+        )
     serial = run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))
     parallel = run(list(discover([tmp_path])), Options(rules=ALL, jobs=2))
     assert [r.findings for r in serial] == [r.findings for r in parallel]

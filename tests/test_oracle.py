@@ -50,7 +50,8 @@ CALL_SITE_PROBES = {
 
 
 def test_probes_are_present() -> None:
-    assert len(_probes()) >= 60 or not _probes() and shared_dir("kfp-probes", "yaml")
+    shared_dir("kfp-probes", "yaml")  # a skip locally, an error in CI, when shared/ is missing
+    assert len(_probes()) >= 60
 
 
 @pytest.mark.parametrize("path", _probes(), ids=lambda p: p.stem)

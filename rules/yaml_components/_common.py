@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from migrate.model import Edit
 from migrate.yaml_edit import add_pair, content_end, replace, requote, scalar
-from migrate.yaml_source import ScalarNode, YamlSource, mapping_key
+from migrate.yaml_source import Node, ScalarNode, YamlSource, mapping_key
 from rules._yaml import Component, Port, component_of
 
 
@@ -39,9 +39,9 @@ def set_type(src: YamlSource, port: Port, type_name: str) -> Edit:
     return replace(src, port.type_node, scalar(type_name))
 
 
-def where(port: Port) -> ScalarNode | Port:
+def where(port: Port) -> Node:
     """The node a finding about a port points at: its type if it has one, else its name."""
-    return port.type_node or port.name_node or port.node  # type: ignore[return-value]
+    return port.type_node or port.name_node or port.node
 
 
 def describe(port: Port) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from migrate.model import Example, FixSafety, Located, Severity, YamlRule
 from migrate.yaml_edit import remove_pair
@@ -39,7 +40,7 @@ class UntypedInputByValue(YamlRule):
     rationale = (
         "KFP v2 decides parameter or artifact from the declared type alone, and an input without a type "
         "becomes `system.Artifact`. Creating a task of a component that reads such an input with "
-        "`{inputValue: x}` raises `TypeError: Input \"x\" with type \"system.Artifact@0.0.1\" cannot be "
+        '`{inputValue: x}` raises `TypeError: Input "x" with type "system.Artifact@0.0.1" cannot be '
         "paired with InputValuePlaceholder.` v1 passed the argument as a string, so `type: String` keeps "
         f"what the command received. ({_SEMANTICS} §2, §3.1; probe Y15.)"
     )
@@ -49,8 +50,10 @@ class UntypedInputByValue(YamlRule):
         "The command receives the same string as in v1. Callers that pass the output of another task "
         "now need that output to be a `String` parameter too (kfp 2 checks connection types)."
     )
-    valid = ("name: t\ninputs:\n- {name: a, type: String}\nimplementation:\n  container:\n"
-             "    image: alpine\n    command: [echo, {inputValue: a}]\n",)
+    valid = (
+        "name: t\ninputs:\n- {name: a, type: String}\nimplementation:\n  container:\n"
+        "    image: alpine\n    command: [echo, {inputValue: a}]\n",
+    )
     invalid = (
         Example(
             "name: t\ninputs:\n- {name: a}\nimplementation:\n  container:\n"
@@ -92,8 +95,10 @@ class UntypedInputArtifact(YamlRule):
     severity = Severity.INFO
     fix_safety = FixSafety.SAFE
     fix_safety_note = "The compiled component is identical; only the spec becomes explicit."
-    valid = ("name: t\ninputs:\n- {name: a, type: Artifact}\nimplementation:\n  container:\n"
-             "    image: alpine\n    command: [cat, {inputPath: a}]\n",)
+    valid = (
+        "name: t\ninputs:\n- {name: a, type: Artifact}\nimplementation:\n  container:\n"
+        "    image: alpine\n    command: [cat, {inputPath: a}]\n",
+    )
     invalid = (
         Example(
             "name: t\ninputs:\n- name: a\n  description: data\nimplementation:\n  container:\n"
@@ -129,8 +134,10 @@ class UntypedOutput(YamlRule):
         "The compiled component is identical. If every consumer reads the output by value, "
         "`type: String` is the better choice: change it by hand."
     )
-    valid = ("name: t\noutputs:\n- {name: o, type: Dataset}\nimplementation:\n  container:\n"
-             "    image: alpine\n    command: [touch, {outputPath: o}]\n",)
+    valid = (
+        "name: t\noutputs:\n- {name: o, type: Dataset}\nimplementation:\n  container:\n"
+        "    image: alpine\n    command: [touch, {outputPath: o}]\n",
+    )
     invalid = (
         Example(
             "name: t\noutputs:\n- {name: o}\nimplementation:\n  container:\n"
@@ -162,7 +169,7 @@ class ArtifactInputByValue(YamlRule):
         "kfp 2 knows only its own parameter types (`String`, `Integer`, `Float`, `Boolean`, `JsonObject`, "
         "`JsonArray` and aliases); every other name, including v1's string-like `GCSPath`, `GCPProjectID`, "
         "`GCPRegion` or `URI`, becomes an artifact, and `{inputValue: x}` on an artifact raises `TypeError: "
-        "Input \"x\" with type \"system.Artifact@0.0.1\" cannot be paired with InputValuePlaceholder.` "
+        'Input "x" with type "system.Artifact@0.0.1" cannot be paired with InputValuePlaceholder.` '
         "v1 passed these arguments as strings. "
         f"({_SEMANTICS} §2 and §3.1; probes Y13, Y17, Y18, Y32.)"
     )
@@ -174,8 +181,10 @@ class ArtifactInputByValue(YamlRule):
         "classes (`Dataset`, `Model`, `google.*`): the author may have meant an artifact, in which case "
         "`{inputUri: x}` is the right change instead."
     )
-    valid = ("name: t\ninputs:\n- {name: a, type: GCSPath}\nimplementation:\n  container:\n"
-             "    image: alpine\n    command: [gsutil, cp, {inputPath: a}, /tmp]\n",)
+    valid = (
+        "name: t\ninputs:\n- {name: a, type: GCSPath}\nimplementation:\n  container:\n"
+        "    image: alpine\n    command: [gsutil, cp, {inputPath: a}, /tmp]\n",
+    )
     invalid = (
         Example(
             "name: t\ninputs:\n- {name: bucket, type: GCSPath}\nimplementation:\n  container:\n"
@@ -203,7 +212,7 @@ class ArtifactInputByValue(YamlRule):
             used = found.input_kinds_used(port.name)
             if "inputValue" not in used:
                 continue
-            fields = {"input": port.name, "type": type_name, "kfp2_type": port.kfp2_type}
+            fields: dict[str, Any] = {"input": port.name, "type": type_name, "kfp2_type": port.kfp2_type}
             if used & INPUT_ARTIFACT_PLACEHOLDERS:
                 extra = "; it is also read as a file or URI, so no single type fits: split it into two inputs"
                 yield self.at(where(port), extra=extra, **fields)
@@ -235,8 +244,10 @@ class UnknownTypeName(YamlRule):
         "a string-like type an unsafe fix offers `String`, which makes the output a parameter: right when "
         "every consumer reads it by value."
     )
-    valid = ("name: t\noutputs:\n- {name: o, type: Dataset}\nimplementation:\n  container:\n"
-             "    image: alpine\n    command: [touch, {outputPath: o}]\n",)
+    valid = (
+        "name: t\noutputs:\n- {name: o, type: Dataset}\nimplementation:\n  container:\n"
+        "    image: alpine\n    command: [touch, {outputPath: o}]\n",
+    )
     invalid = (
         Example(
             "name: t\noutputs:\n- {name: table, type: CSV}\nimplementation:\n  container:\n"
@@ -261,7 +272,7 @@ class UnknownTypeName(YamlRule):
                 continue
             if port.is_input and "inputValue" in found.input_kinds_used(port.name):
                 continue  # KFP107 says more
-            fields = {"port": describe(port), "type": type_name}
+            fields: dict[str, Any] = {"port": describe(port), "type": type_name}
             if not port.is_input and is_stringish(type_name) and "outputUri" not in found.output_kinds_used(port.name):
                 extra = "; consumers that read it by value will fail"
                 fix = self.fix(set_type(src, port, "String"), safety=FixSafety.UNSAFE)
@@ -282,7 +293,9 @@ class BundledTypeString(YamlRule):
     code = "KFP109"
     name = "bundled-type-string"
     summary = "Checks for v2-style schema strings (`system.Dataset@0.0.1`) used as a v1 type."
-    message = "{port} has type `{type}`, which kfp 2 does not parse in a v1 spec: it becomes a generic `system.Artifact`"
+    message = (
+        "{port} has type `{type}`, which kfp 2 does not parse in a v1 spec: it becomes a generic `system.Artifact`"
+    )
     fix_title = "Change the type to `{suggested}`"
     rationale = (
         "In a v1 component spec kfp 2 looks type names up by class name (`Dataset`); a schema string such "
@@ -295,8 +308,10 @@ class BundledTypeString(YamlRule):
         "The type becomes the one the author wrote. kfp 2 then checks it when tasks are connected: a "
         "connection from a different artifact class (say `Model` into `Dataset`) now fails."
     )
-    valid = ("name: t\ninputs:\n- {name: d, type: Dataset}\nimplementation:\n  container:\n"
-             "    image: alpine\n    command: [cat, {inputPath: d}]\n",)
+    valid = (
+        "name: t\ninputs:\n- {name: d, type: Dataset}\nimplementation:\n  container:\n"
+        "    image: alpine\n    command: [cat, {inputPath: d}]\n",
+    )
     invalid = (
         Example(
             "name: t\ninputs:\n- {name: d, type: system.Dataset@0.0.1}\nimplementation:\n  container:\n"
@@ -316,7 +331,7 @@ class BundledTypeString(YamlRule):
                 continue
             title = type_name.split("@", 1)[0]
             class_name = title.removeprefix("system.")
-            fields = {"port": describe(port), "type": type_name}
+            fields: dict[str, Any] = {"port": describe(port), "type": type_name}
             if title.startswith("google."):
                 suggested = title
             elif class_name.lower() in ARTIFACT_CLASSES:
@@ -341,8 +356,10 @@ class GoogleTypeRegexBug(YamlRule):
     severity = Severity.ERROR
     fix_safety = FixSafety.NONE
     fix_safety_note = "Rename the type; only the author knows whether `google.Xfoo` or another name was meant."
-    valid = ("name: t\ninputs:\n- {name: m, type: google.VertexModel}\nimplementation:\n  container:\n"
-             "    image: alpine\n    command: [echo, {inputUri: m}]\n",)
+    valid = (
+        "name: t\ninputs:\n- {name: m, type: google.VertexModel}\nimplementation:\n  container:\n"
+        "    image: alpine\n    command: [echo, {inputUri: m}]\n",
+    )
     invalid = (
         Example(
             "name: t\ninputs:\n- {name: m, type: googleXfoo}\nimplementation:\n  container:\n"
@@ -375,8 +392,10 @@ class DictFormType(YamlRule):
         "The properties (`data_type`, `openapi_schema_validator`) are dropped: kfp 2 never reads them. "
         "No fix is offered where the outer name would clash with how the command uses the port."
     )
-    valid = ("name: t\ninputs:\n- {name: c, type: JsonObject}\nimplementation:\n  container:\n"
-             "    image: alpine\n    command: [echo, {inputValue: c}]\n",)
+    valid = (
+        "name: t\ninputs:\n- {name: c, type: JsonObject}\nimplementation:\n  container:\n"
+        "    image: alpine\n    command: [echo, {inputValue: c}]\n",
+    )
     invalid = (
         Example(
             "name: t\ninputs:\n- {name: c, type: {JsonObject: {data_type: 'proto:x.Config'}}}\n"
@@ -400,7 +419,7 @@ class DictFormType(YamlRule):
             node = port.type_node
             if not isinstance(node, MappingNode) or port.name is None:
                 continue
-            fields = {"port": describe(port)}
+            fields: dict[str, Any] = {"port": describe(port)}
             if not node.value:
                 key = mapping_key(port.node, "type")
                 fix = self.fix(remove_pair(src, port.node, key), title="Remove the empty type") if key else None
@@ -442,8 +461,10 @@ class NonStringType(YamlRule):
     severity = Severity.ERROR
     fix_safety = FixSafety.NONE
     fix_safety_note = "Only the author knows which single type was meant."
-    valid = ("name: t\ninputs:\n- {name: a, type: String}\nimplementation:\n  container:\n"
-             "    image: alpine\n    command: [echo, {inputValue: a}]\n",)
+    valid = (
+        "name: t\ninputs:\n- {name: a, type: String}\nimplementation:\n  container:\n"
+        "    image: alpine\n    command: [echo, {inputValue: a}]\n",
+    )
     invalid = (
         Example(
             "name: t\ninputs:\n- {name: a, type: [String]}\nimplementation:\n  container:\n"
