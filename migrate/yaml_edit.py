@@ -14,7 +14,8 @@ import yaml
 from migrate.model import Edit
 from migrate.yaml_source import MappingNode, Node, ScalarNode, SequenceNode, YamlSource
 
-_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./ -]*\Z")
+# A plain scalar may start with `-` when a non-space follows (`-ec`); _reads_back confirms each use.
+_PLAIN_SAFE = re.compile(r"(?:[A-Za-z0-9_./]|-(?=\S))[A-Za-z0-9_./ -]*\Z")
 
 
 def scalar(value: str) -> str:

@@ -89,7 +89,7 @@ class ParameterInputByPath(YamlRule):
         Example(
             example("[cat, {inputPath: a}]", "- {name: a, type: String}\n"),
             example(
-                "[sh, '-ec', 'mkdir -p /tmp/kfp-migrate/inputs; "
+                "[sh, -ec, 'mkdir -p /tmp/kfp-migrate/inputs; "
                 "printf ''%s'' \"$0\" > /tmp/kfp-migrate/inputs/a; "
                 'exec "$@"\', {inputValue: a}, cat, /tmp/kfp-migrate/inputs/a]',
                 "- {name: a, type: String}\n",
