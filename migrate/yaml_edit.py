@@ -166,32 +166,6 @@ def source_of(src: YamlSource, node: Node) -> str:
     return src.text[node.start_mark.index : content_end(src, node)]
 
 
-def flow_text(src: YamlSource, node: Node) -> str | None:
-    """The node rewritten in flow style from its parts' own text, or None when that is not possible."""
-    if isinstance(node, ScalarNode):
-        text = source_of(src, node)
-        return text if node.style not in ("|", ">") and _single_line(src, node) else None
-    if getattr(node, "flow_style", False):
-        text = source_of(src, node)
-        return text if _single_line(src, node) else None
-    parts: list[str] = []
-    if isinstance(node, MappingNode):
-        for key, value in node.value:
-            key_text, value_text = flow_text(src, key), flow_text(src, value)
-            if key_text is None or value_text is None:
-                return None
-            parts.append(f"{key_text}: {value_text}")
-        return "{" + ", ".join(parts) + "}"
-    if isinstance(node, SequenceNode):
-        for item in node.value:
-            item_text = flow_text(src, item)
-            if item_text is None:
-                return None
-            parts.append(item_text)
-        return "[" + ", ".join(parts) + "]"
-    return None
-
-
 def set_mapping_value(src: YamlSource, key: Node, value: Node, text: str) -> Edit:
     """Replace a mapping value by flow `text`; a block collection value is pulled onto its key's line.
 
@@ -219,7 +193,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 def portable_text(src: YamlSource, node: Node) -> str | None:
     """One-line flow text for `node` that reads back the same in flow and block context, or None.
 
-    Unlike `flow_text`, plain strings are re-quoted when needed (`a,b` is one item in a block list
+    Plain strings are re-quoted when needed (`a,b` is one item in a block list
     but two in a flow list) and multi-line strings become quoted ones. Anchored, tagged and empty
     nodes give None: moving them would change aliases or meaning.
     """
