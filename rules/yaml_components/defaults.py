@@ -71,6 +71,15 @@ _CASTS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def _defaulted_inputs(src: YamlSource) -> Iterator[tuple[Port, ScalarNode, Node]]:
+    """Named inputs with a default kfp 2 sees, with the `default` key and value nodes."""
+    found = component(src)
+    for port in found.inputs if found is not None else ():
+        default = _default(port)
+        if port.name is not None and default is not None:
+            yield port, *default
+
+
 def _default(port: Port) -> tuple[ScalarNode, Node] | None:
     """The `default` key and value of an input, when kfp 2 sees one (`default: null` is none)."""
     key, value = mapping_key(port.node, "default"), port.get("default")
@@ -179,17 +188,13 @@ class DefaultOnArtifactInput(YamlRule):
     )
 
     def check(self, src: YamlSource) -> Iterator[Located]:
-        found = component(src)
-        if found is None:
-            return
-        for port in found.inputs:
-            default = _default(port)
-            if port.name is None or port.kind is not Kind.ARTIFACT or default is None:
+        for port, key, value in _defaulted_inputs(src):
+            if port.kind is not Kind.ARTIFACT:
                 continue
-            key, value = default
             if not isinstance(value, ScalarNode) or not isinstance(construct(value), _PRIMITIVE):
                 continue  # KFP123: kfp 2 fails to load it before it could drop it
-            if "inputValue" in found.input_kinds_used(port.name):
+            found = component(src)  # cached on src
+            if found is not None and "inputValue" in found.input_kinds_used(port.name or ""):
                 continue  # KFP101/KFP107 make it a parameter, which keeps the default
             fix = self._fix(src, port, key, value) if _owned(src, key, value) else None
             yield self.at(value, fix, input=port.name, kfp2_type=port.kfp2_type, default=_shown(src, value))
@@ -238,14 +243,9 @@ class DefaultNotCastable(YamlRule):
     )
 
     def check(self, src: YamlSource) -> Iterator[Located]:
-        found = component(src)
-        if found is None:
-            return
-        for port in found.inputs:
-            default = _default(port)
-            if port.name is None or port.raw_type is None or port.kind is not Kind.PARAMETER or default is None:
+        for port, _key, value in _defaulted_inputs(src):
+            if port.raw_type is None or port.kind is not Kind.PARAMETER:
                 continue
-            value = default[1]
             if not isinstance(value, ScalarNode):
                 continue
             constructed = construct(value)
@@ -289,29 +289,25 @@ class DefaultNotJson(YamlRule):
     )
 
     def check(self, src: YamlSource) -> Iterator[Located]:
-        found = component(src)
-        if found is None:
-            return
-        for port in found.inputs:
-            default = _default(port)
+        for port, _key, value in _defaulted_inputs(src):
             raw_type = port.raw_type
-            if port.name is None or raw_type is None or port.kfp2_type not in ("Dict", "List") or default is None:
+            if raw_type is None or port.kfp2_type not in ("Dict", "List"):
                 continue
-            if port.kind is not Kind.PARAMETER or not isinstance(default[1], ScalarNode):
+            if port.kind is not Kind.PARAMETER or not isinstance(value, ScalarNode):
                 continue
-            value = construct(default[1])
-            if not isinstance(value, str):
+            text = construct(value)
+            if not isinstance(text, str):
                 continue
             if raw_type.lower() not in _JSON_TYPES:
                 problem = (
                     "is never parsed as JSON for this spelling of the type "
                     "(only `JsonObject`, `JsonArray`, `Dict` and `List` are)"
                 )
-            elif _json_cast(value) is value:
+            elif _json_cast(text) is text:
                 problem = "is not valid JSON"
             else:
                 continue
-            yield self.at(default[1], input=port.name, type=raw_type, default=_shown(src, default[1]), problem=problem)
+            yield self.at(value, input=port.name, type=raw_type, default=_shown(src, value), problem=problem)
 
 
 def _json_text(value: Any) -> str | None:
@@ -364,14 +360,7 @@ class NonScalarDefault(YamlRule):
     )
 
     def check(self, src: YamlSource) -> Iterator[Located]:
-        found = component(src)
-        if found is None:
-            return
-        for port in found.inputs:
-            default = _default(port)
-            if port.name is None or default is None:
-                continue
-            key, value = default
+        for port, key, value in _defaulted_inputs(src):
             if isinstance(value, MappingNode | SequenceNode):
                 shape = "mapping" if isinstance(value, MappingNode) else "list"
                 if value.tag.endswith((":set", ":omap", ":pairs")):

@@ -67,7 +67,7 @@ class FileOutputs(YamlRule):
             "name: t\noutputs:\n- {name: o, type: String}\nimplementation:\n  container:\n    image: alpine\n"
             "    command: [sh, -c, 'echo hi > /tmp/o.txt']\n    fileOutputs: {o: /tmp/o.txt}\n",
             "name: t\noutputs:\n- {name: o, type: String}\nimplementation:\n  container:\n    image: alpine\n"
-            "    command: [sh, -ec, 'kfp_out0=$0; \"$@\"; "
+            '    command: [sh, -ec, \'kfp_out0=$0; "$@"; '
             'mkdir -p "$(dirname "$kfp_out0")"; cp -R /tmp/o.txt '
             "\"$kfp_out0\"', {outputPath: o}, sh, -c, 'echo hi > /tmp/o.txt']\n",
             unsafe=True,
