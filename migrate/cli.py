@@ -38,6 +38,9 @@ SelectOpt = Annotated[
 ]
 IgnoreOpt = Annotated[list[str] | None, typer.Option("--ignore", help="Skip these codes or prefixes.")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--output-format", help="How findings are printed.")]
+StdinNameOpt = Annotated[
+    str, typer.Option("--stdin-filename", help="The name to report for `-`; a `.py` name reads Python.")
+]
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -57,11 +60,13 @@ def _options(select_: list[str] | None, ignore: list[str] | None, **kwargs: bool
     return Options(rules=rules, **kwargs)
 
 
-def _execute(paths: list[str], options: Options, output_format: OutputFormat, diff: bool = False) -> int:
+def _execute(
+    paths: list[str], options: Options, output_format: OutputFormat, diff: bool = False, stdin_name: str = "-"
+) -> int:
     if "-" in paths:
         if len(paths) > 1:
             raise _fail("`-` (standard input) cannot be combined with other paths")
-        report, fixed_text = check_stdin_text(sys.stdin.buffer.read(), options)
+        report, fixed_text = check_stdin_text(sys.stdin.buffer.read(), options, stdin_name)
         reports = [report]
         if options.fix and not diff:
             sys.stdout.write(fixed_text)
@@ -92,10 +97,11 @@ def check(
     select_: SelectOpt = None,
     ignore: IgnoreOpt = None,
     output_format: FormatOpt = OutputFormat.text,
+    stdin_filename: StdinNameOpt = "-",
 ) -> None:
     """Report what kfp 2 will reject or treat differently. Writes nothing."""
     options = _options(select_, ignore)
-    raise typer.Exit(_execute(paths, options, output_format))
+    raise typer.Exit(_execute(paths, options, output_format, stdin_name=stdin_filename))
 
 
 @app.command()
@@ -108,10 +114,11 @@ def fix(
     select_: SelectOpt = None,
     ignore: IgnoreOpt = None,
     output_format: FormatOpt = OutputFormat.text,
+    stdin_filename: StdinNameOpt = "-",
 ) -> None:
     """Apply fixes in place (atomically), then report what is left."""
     options = _options(select_, ignore, fix=True, unsafe=unsafe_fixes, write=not diff)
-    raise typer.Exit(_execute(paths, options, output_format, diff=diff))
+    raise typer.Exit(_execute(paths, options, output_format, diff=diff, stdin_name=stdin_filename))
 
 
 @app.command("rules")

@@ -16,8 +16,8 @@ _FIX_WORDS = {
 }
 
 
-def _yaml_block(text: str) -> str:
-    return f"```yaml\n{text.rstrip()}\n```"
+def _block(text: str, language: str) -> str:
+    return f"```{language}\n{text.rstrip()}\n```"
 
 
 def fix_availability(rule: type[Rule]) -> str:
@@ -46,14 +46,14 @@ def render_rule(rule: type[Rule], level: int = 1) -> str:
     ]
     example = next((e for e in rule.invalid if _printable(e)), None)
     if example is not None:
-        parts += [f"{section} Example", _yaml_block(example.source)]
+        parts += [f"{section} Example", _block(example.source, rule.language)]
         if example.fixed is not None:
             parts += [
                 "Use instead:" + (" (with `--unsafe-fixes`)" if example.unsafe else ""),
-                _yaml_block(example.fixed),
+                _block(example.fixed, rule.language),
             ]
         elif rule.valid:
-            parts += ["Use instead:", _yaml_block(rule.valid[0])]
+            parts += ["Use instead:", _block(rule.valid[0], rule.language)]
     parts += [f"{section} Fix safety", f"{_FIX_WORDS[rule.fix_safety]} {rule.fix_safety_note}".strip()]
     if rule.references:
         parts += [f"{section} References", "\n".join(f"- {ref}" for ref in rule.references)]

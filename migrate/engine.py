@@ -6,14 +6,23 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from migrate.model import Finding, Fix, FixSafety, Located, Rule, Severity, YamlRule
+from migrate.model import Finding, Fix, FixSafety, Located, PythonRule, Rule, Severity, YamlRule
+from migrate.python_source import PythonProblem, PythonSource
 from migrate.yaml_source import LineIndex, YamlProblem, YamlSource
+from rules._python import kfp_module
 from rules.yaml_components._common import component
 
 MAX_PASSES = 10
 BOM = "\ufeff"
 # A file is taken for a v1 component, even when it does not parse, if a line starts with this.
 LOOKS_LIKE_COMPONENT = re.compile(r"^implementation\s*:", re.MULTILINE)
+# A Python file is taken for KFP code, even when it does not parse, if it imports kfp.
+LOOKS_LIKE_KFP = re.compile(r"^\s*(from\s+kfp[.\s]|import\s+kfp\b)", re.MULTILINE)
+PYTHON_SUFFIXES = (".py",)
+
+
+def is_python(path: str) -> bool:
+    return path.endswith(PYTHON_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,37 @@ def _to_finding(rule: type[Rule], located: Located, lines: LineIndex, path: str)
 
 
 def check_text(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool = True) -> list[Finding]:
-    """Findings for one YAML text (BOM already removed). Non-component YAML yields none."""
+    """Findings for one file's text (BOM already removed); the suffix of `path` picks the language."""
+    if is_python(path):
+        return _check_python(text, path, rules, explicit)
+    return _check_yaml(text, path, rules, explicit)
+
+
+def _check_python(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool) -> list[Finding]:
+    """Modules that do not import kfp yield none."""
+    try:
+        src = PythonSource(text, path)
+    except PythonProblem as problem:
+        if (explicit or LOOKS_LIKE_KFP.search(text)) and _selected("KFP008", rules):
+            return [Finding("KFP008", problem.message, path, problem.line, problem.col, problem.line, problem.col)]
+        return []
+    if not kfp_module(src).is_kfp():
+        return []
+    findings: list[Finding] = []
+    for rule in rules:
+        if issubclass(rule, PythonRule):
+            for located in rule().check(src):
+                line, col = src.position(located.start)
+                end_line, end_col = src.position(located.end)
+                severity = located.severity or rule.severity
+                findings.append(
+                    Finding(rule.code, located.message, path, line, col, end_line, end_col, severity, located.fix)
+                )
+    return sorted(findings, key=Finding.sort_key)
+
+
+def _check_yaml(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool) -> list[Finding]:
+    """Non-component YAML yields none."""
     try:
         src = YamlSource(text, path)
     except YamlProblem as problem:
@@ -100,10 +139,9 @@ def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool = F
         if not fixes:
             break
         candidate, count = apply_fixes(current, fixes)
-        try:
-            YamlSource(candidate, path)
-        except YamlProblem as problem:
-            return _refused(text, path, rules, f"a fix produced invalid YAML ({problem}); nothing was written")
+        broken = _parse_problem(candidate, path)
+        if broken:
+            return _refused(text, path, rules, f"a fix produced {broken}; nothing was written")
         if candidate == current:
             break
         current, applied = candidate, applied + count
@@ -112,6 +150,20 @@ def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool = F
             return _refused(text, path, rules, f"fixes did not settle after {MAX_PASSES} passes; nothing was written")
     remaining = tuple(check_text(current, path, rules))
     return Outcome(remaining, current if current != text else None, applied)
+
+
+def _parse_problem(text: str, path: str) -> str | None:
+    """Why `text` does not parse in its language, or None."""
+    try:
+        if is_python(path):
+            PythonSource(text, path)
+        else:
+            YamlSource(text, path)
+    except PythonProblem as problem:
+        return f"invalid Python ({problem.message}, line {problem.line})"
+    except YamlProblem as problem:
+        return f"invalid YAML ({problem})"
+    return None
 
 
 def _refused(text: str, path: str, rules: Sequence[type[Rule]], detail: str) -> Outcome:

@@ -8,6 +8,9 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    import libcst as cst
+
+    from migrate.python_source import PythonSource
     from migrate.yaml_source import Node, YamlSource
 
 
@@ -98,10 +101,20 @@ class Rule:
     valid: ClassVar[tuple[str, ...]] = ()
     invalid: ClassVar[tuple[Example, ...]] = ()
     references: ClassVar[tuple[str, ...]] = ()
+    language: ClassVar[str] = "yaml"  # what the examples are written in
+
+    @classmethod
+    def example_path(cls) -> str:
+        return "example.py" if cls.language == "python" else "example.yaml"
 
     @classmethod
     def family(cls) -> str:
         return cls.__module__.split(".")[1] if cls.__module__.count(".") else cls.__module__
+
+    def fix(self, *edits: Edit, safety: FixSafety | None = None, title: str | None = None, **fields: Any) -> Fix:
+        """A fix made of `edits`, titled from `fix_title` unless `title` is given."""
+        chosen_title = title or (self.fix_title or "").format(**fields)
+        return Fix(chosen_title, safety or self.fix_safety, tuple(edits))
 
 
 class YamlRule(Rule):
@@ -118,10 +131,29 @@ class YamlRule(Rule):
         message = self.message.format(**fields)
         return Located(node.start_mark.index, node.end_mark.index, message, fix, fields, severity)
 
-    def fix(self, *edits: Edit, safety: FixSafety | None = None, title: str | None = None, **fields: Any) -> Fix:
-        """A fix made of `edits`, titled from `fix_title` unless `title` is given."""
-        chosen_title = title or (self.fix_title or "").format(**fields)
-        return Fix(chosen_title, safety or self.fix_safety, tuple(edits))
+
+class PythonRule(Rule):
+    """A rule over one Python module that uses kfp. Rules read the shared analysis in `rules/_python.py`
+    (one walk per module) rather than visiting the tree themselves: most need imports and call sites
+    from the whole module, which a per-node visitor does not have."""
+
+    language: ClassVar[str] = "python"
+
+    def check(self, src: PythonSource) -> Iterator[Located]:
+        raise NotImplementedError
+
+    def at(
+        self,
+        src: PythonSource,
+        node: cst.CSTNode,
+        fix: Fix | None = None,
+        *,
+        severity: Severity | None = None,
+        **fields: Any,
+    ) -> Located:
+        """A finding located at `node`, with the rule's message formatted from `fields`."""
+        start, end = src.span(node)
+        return Located(start, end, self.message.format(**fields), fix, fields, severity)
 
 
 class FileRule(Rule):

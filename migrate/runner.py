@@ -10,10 +10,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migrate.engine import BOM, Outcome, check_text, fix_text
+from migrate.engine import BOM, PYTHON_SUFFIXES, Outcome, check_text, fix_text, is_python
 from migrate.model import Finding, Rule, Severity
 
 YAML_SUFFIXES = (".yaml", ".yml")
+SUFFIXES = YAML_SUFFIXES + PYTHON_SUFFIXES
 MAX_FILE_BYTES = 10 * 1024 * 1024
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules", "__pycache__"})
 # Below this many files a process pool costs more than it saves.
@@ -49,13 +50,13 @@ class Options:
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Candidate]:
-    """YAML files under `paths`; directory symlinks are not followed (they can loop or leave the tree)."""
+    """YAML and Python files under `paths`; directory symlinks are not followed (they can loop or leave the tree)."""
     for path in paths:
         if path.is_dir() and not path.is_symlink():
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not Path(root, d).is_symlink())
                 for name in sorted(files):
-                    if name.endswith(YAML_SUFFIXES):
+                    if name.endswith(SUFFIXES):
                         yield Candidate(Path(root, name), explicit=False)
         else:
             yield Candidate(path, explicit=True)
@@ -95,11 +96,13 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
         data = path.read_bytes()
     except OSError as error:
         return _only(name, _file_finding("KFP001", f"cannot read: {error.strerror or error}", name), selected)
-    if not candidate.explicit and b"implementation" not in data:
-        return None  # cheap pre-filter: every v1 component has this key
+    # Cheap pre-filters: every v1 component has an `implementation` key, all KFP Python mentions kfp.
+    marker = b"kfp" if is_python(name) else b"implementation"
+    if not candidate.explicit and marker not in data:
+        return None
     decoded = decode(data, name)
     if isinstance(decoded, Finding):
-        return _only(name, decoded, selected) if candidate.explicit or b"implementation:" in data else None
+        return _only(name, decoded, selected) if candidate.explicit or marker in data else None
     had_bom = data.startswith(BOM.encode())
     findings = check_text(decoded, name, options.rules, candidate.explicit)
     if not options.fix or not findings:
@@ -154,15 +157,15 @@ def _safe_process(candidate: Candidate, options: Options) -> FileReport | None:
     return FileReport(str(candidate.path), (_file_finding("KFP007", detail, str(candidate.path)),))
 
 
-def check_stdin_text(data: bytes, options: Options) -> tuple[FileReport, str]:
+def check_stdin_text(data: bytes, options: Options, name: str = "-") -> tuple[FileReport, str]:
     """Check or fix text read from stdin; returns the report and the text to print when fixing."""
-    decoded = decode(data, "-")
+    decoded = decode(data, name)
     if isinstance(decoded, Finding):
-        return FileReport("-", (decoded,)), data.decode("utf-8", "replace")
+        return FileReport(name, (decoded,)), data.decode("utf-8", "replace")
     had_bom = data.startswith(BOM.encode())
     if not options.fix:
-        return FileReport("-", tuple(check_text(decoded, "-", options.rules)), text=decoded), decoded
-    outcome = fix_text(decoded, "-", options.rules, options.unsafe)
+        return FileReport(name, tuple(check_text(decoded, name, options.rules)), text=decoded), decoded
+    outcome = fix_text(decoded, name, options.rules, options.unsafe)
     text = outcome.fixed if outcome.fixed is not None else decoded
-    report = FileReport("-", outcome.findings, outcome.applied, decoded, outcome.fixed, text=text)
+    report = FileReport(name, outcome.findings, outcome.applied, decoded, outcome.fixed, text=text)
     return report, (BOM if had_bom else "") + text

@@ -131,3 +131,21 @@ class FixFailed(FileRule):
     fix_safety_note = "Nothing was written; fix the other findings by hand."
     valid = ("name: t\nimplementation: {container: {image: alpine}}\n",)
     invalid = ()
+
+
+class PythonSyntaxError(FileRule):
+    code = "KFP008"
+    name = "python-syntax-error"
+    summary = "Checks for Python files that use kfp but do not parse."
+    message = "{detail}"
+    rationale = (
+        "kfp-migrate parses Python with LibCST (the grammar of Python 3.0 to 3.13) and never imports it. "
+        "A module that does not parse cannot be checked or rewritten. Files that do not import kfp are "
+        "skipped quietly when a directory is walked. " + _NOTHING_WRITTEN
+    )
+    severity = Severity.ERROR
+    fix_safety = FixSafety.NONE
+    fix_safety_note = "Only a human knows what the broken text meant."
+    language = "python"
+    valid = ("from kfp import dsl\n",)
+    invalid = ()

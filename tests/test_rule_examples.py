@@ -22,7 +22,7 @@ INVALID = [(rule, i, example) for rule in all_rules() for i, example in enumerat
 
 @pytest.mark.parametrize(("rule", "index", "source"), VALID, ids=[f"{r.code}-valid-{i}" for r, i, _ in VALID])
 def test_valid_example_has_no_finding(rule: type[Rule], index: int, source: str) -> None:
-    assert check_text(source, "example.yaml", [rule]) == []
+    assert check_text(source, rule.example_path(), [rule]) == []
 
 
 @pytest.mark.parametrize(("rule", "index", "example"), INVALID, ids=[f"{r.code}-invalid-{i}" for r, i, _ in INVALID])
@@ -31,10 +31,10 @@ def test_invalid_example_is_found_and_fixed(rule: type[Rule], index: int, exampl
         decoded = decode(example.source.encode("utf-8", "surrogateescape"), "example.yaml")
         assert not isinstance(decoded, str) and decoded.code == rule.code
         return
-    findings = check_text(example.source, "example.yaml", [rule])
+    findings = check_text(example.source, rule.example_path(), [rule])
     assert [f.code for f in findings] and {f.code for f in findings} == {rule.code}
-    safe = fix_text(example.source, "example.yaml", [rule], unsafe=False)
-    unsafe = fix_text(example.source, "example.yaml", [rule], unsafe=True)
+    safe = fix_text(example.source, rule.example_path(), [rule], unsafe=False)
+    unsafe = fix_text(example.source, rule.example_path(), [rule], unsafe=True)
     if example.fixed is None:
         assert unsafe.fixed is None
     elif example.unsafe:

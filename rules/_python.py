@@ -1,0 +1,519 @@
+"""What a Python module says about KFP: imports, function components, their ports, pipelines, calls.
+
+One walk over the tree builds a `KfpModule`; every KFP2xx rule reads it instead of walking again.
+Everything is static: names are resolved through the module's own import statements, nothing is
+imported or run. Semantics: ../shared/docs/kfp-semantics.md §4.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+
+import libcst as cst
+
+from migrate.python_source import PythonSource
+from rules._yaml import ARTIFACT_CLASSES, PARAMETER_TYPES
+
+V1_MARKERS = frozenset(
+    {
+        "InputPath",
+        "OutputPath",
+        "InputTextFile",
+        "InputBinaryFile",
+        "OutputTextFile",
+        "OutputBinaryFile",
+        "InputArtifact",
+        "OutputArtifact",
+    }
+)
+V1_COMPONENT_MODULES = ("kfp.components", "kfp.components._python_op")
+# Factories that turn a function into a v1 component (names stripped, §4.1).
+V1_FACTORIES = frozenset(
+    f"{m}.{n}" for m in V1_COMPONENT_MODULES for n in ("create_component_from_func", "func_to_container_op")
+)
+# kfp 1.8's bridge to v2: v2 naming already, only the factory has to change.
+V1_V2_FACTORIES = frozenset(f"{m}.create_component_from_func_v2" for m in V1_COMPONENT_MODULES)
+V2_DSL_MODULES = ("kfp.dsl", "kfp.v2.dsl")
+V2_COMPONENT_DECORATORS = frozenset(f"{m}.component" for m in V2_DSL_MODULES)
+PIPELINE_DECORATORS = frozenset(f"{m}.pipeline" for m in V2_DSL_MODULES)
+PARTIAL = frozenset({"functools.partial"})
+# kfp 2 lightweight components need these python types for parameters (§4.2).
+PYTHON_PARAMETER_TYPES = {
+    "String": "str",
+    "Integer": "int",
+    "Float": "float",
+    "Boolean": "bool",
+    "Dict": "dict",
+    "List": "list",
+}
+URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+class Role(str, Enum):
+    """How a parameter is passed, from its annotation."""
+
+    VALUE = "value"  # plain parameter, by value
+    INPUT_FILE = "input file"  # v1 or v2 InputPath-like: the function gets a path or an open file
+    OUTPUT_FILE = "output file"
+    INPUT_ARTIFACT = "input artifact"  # v2 Input[T] or a bare artifact class
+    OUTPUT_ARTIFACT = "output artifact"  # v2 Output[T]
+
+
+@dataclass(frozen=True)
+class Port:
+    """One function parameter of a component, with what v1 and v2 make of it."""
+
+    param: cst.Param
+    index: int
+    role: Role
+    marker: str | None  # InputPath, OutputTextFile, Input, Output, ... or None
+    v1_marker: bool  # the marker comes from kfp.components (kfp 1 only)
+    type_name: str | None  # the marker's type argument as text: 'CSV', 'str', 'Dataset'; None when absent
+    v1_name: str  # the I/O name kfp 1.8.22 gave it (stripped, made unique)
+
+    @property
+    def name(self) -> str:
+        return self.param.name.value
+
+    @property
+    def is_output(self) -> bool:
+        return self.role in (Role.OUTPUT_FILE, Role.OUTPUT_ARTIFACT)
+
+    @property
+    def parameter_type(self) -> str | None:
+        """The kfp 2 parameter type ('String', 'Integer', ...) a marker's type names, if it names one."""
+        if self.type_name is None:
+            return None
+        return PARAMETER_TYPES.get(self.type_name.lower())
+
+    @property
+    def artifact_class(self) -> str:
+        """The kfp 2 artifact class a marker's type maps to; unknown v1 names become `Artifact`."""
+        name = (self.type_name or "").lower()
+        if name.startswith("system.") and "@" in name:
+            name = name.split("@")[0].removeprefix("system.")
+        return ARTIFACT_CLASSES.get(name, "Artifact")
+
+
+@dataclass(frozen=True)
+class Maker:
+    """What makes a function a component: a decorator or a factory call."""
+
+    node: cst.Decorator | cst.Call
+    qualified: str  # the factory or decorator, e.g. kfp.components.create_component_from_func
+    options: tuple[cst.Arg, ...]  # keyword options (the function argument excluded)
+    targets: tuple[str, ...] = ()  # names the factory's result is assigned to (`train_op = ...`)
+    via_partial: bool = False  # `@functools.partial(create_component_from_func, ...)`
+
+    @property
+    def is_v1(self) -> bool:
+        return self.qualified in V1_FACTORIES
+
+    @property
+    def is_decorator(self) -> bool:
+        return isinstance(self.node, cst.Decorator)
+
+    def option(self, name: str) -> cst.Arg | None:
+        return next((arg for arg in self.options if arg.keyword and arg.keyword.value == name), None)
+
+
+@dataclass
+class Component:
+    """A function turned into a component, by one or more makers."""
+
+    func: cst.FunctionDef
+    makers: list[Maker] = field(default_factory=list)
+    ports: list[Port] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.func.name.value
+
+    @property
+    def is_v1(self) -> bool:
+        """v1 naming applies (kfp 1 `create_component_from_func`/`func_to_container_op`)."""
+        return any(maker.is_v1 for maker in self.makers)
+
+    @property
+    def symbols(self) -> set[str]:
+        """Names that other code calls to create tasks of this component."""
+        names = {t for maker in self.makers for t in maker.targets}
+        if any(maker.is_decorator for maker in self.makers):
+            names.add(self.name)
+        return names
+
+    def port(self, name: str) -> Port | None:
+        return next((p for p in self.ports if p.name == name), None)
+
+
+class ArgKind(str, Enum):
+    """What feeds a component input at a call site."""
+
+    URI = "a URI constant"
+    CONSTANT = "a constant"
+    PARAMETER = "a pipeline parameter"
+    TASK_OUTPUT = "a task output"
+    OTHER = "an expression"
+
+
+@dataclass(frozen=True)
+class CallArg:
+    input_name: str
+    kind: ArgKind
+    value: cst.BaseExpression
+    call: cst.Call
+
+
+@dataclass(frozen=True)
+class ImportBinding:
+    """A local name bound by an import statement to a qualified name."""
+
+    local: str
+    qualified: str
+    statement: cst.Import | cst.ImportFrom
+    alias: cst.ImportAlias
+    top_level: bool
+
+
+class KfpModule:
+    """The KFP facts of one module."""
+
+    def __init__(self, src: PythonSource) -> None:
+        self.src = src
+        collector = _Collector(src)
+        src.module.visit(collector)
+        self.bindings: dict[str, ImportBinding] = collector.bindings
+        self.imports: list[ImportBinding] = collector.imports
+        self.functions: dict[str, cst.FunctionDef] = collector.functions
+        self.defined_names: set[str] = collector.defined_names
+        self.pipelines: list[cst.FunctionDef] = []
+        self.future_annotations: cst.ImportFrom | None = collector.future_annotations
+        self.calls: list[tuple[cst.Call, cst.FunctionDef | None]] = collector.calls
+        self.assignments: dict[cst.Call, tuple[str, ...]] = collector.assignments
+        self.components: list[Component] = []
+        by_func: dict[cst.FunctionDef, Component] = {}
+        for func in collector.all_functions:
+            for decorator in func.decorators:
+                maker = self._decorator_maker(decorator)
+                if maker is not None:
+                    by_func.setdefault(func, Component(func)).makers.append(maker)
+                elif self.qualified(_callee(decorator.decorator)) in PIPELINE_DECORATORS:
+                    self.pipelines.append(func)
+        for call, _ in self.calls:
+            found = self._call_maker(call)
+            if found is not None:
+                func, maker = found
+                by_func.setdefault(func, Component(func)).makers.append(maker)
+        for component in by_func.values():
+            component.ports = list(_ports(self, component))
+            self.components.append(component)
+
+    def qualified(self, expr: cst.BaseExpression | None) -> str | None:
+        """`kfp.components.InputPath` for `comp.InputPath` after `import kfp.components as comp`, etc."""
+        if isinstance(expr, cst.Name):
+            binding = self.bindings.get(expr.value)
+            return binding.qualified if binding else None
+        if isinstance(expr, cst.Attribute):
+            base = self.qualified(expr.value)
+            return f"{base}.{expr.attr.value}" if base else None
+        return None
+
+    def _decorator_maker(self, decorator: cst.Decorator) -> Maker | None:
+        expr = decorator.decorator
+        name = self.qualified(_callee(expr))
+        if name in V1_FACTORIES | V1_V2_FACTORIES | V2_COMPONENT_DECORATORS:
+            options = tuple(a for a in expr.args if a.keyword) if isinstance(expr, cst.Call) else ()
+            return Maker(decorator, name or "", options)
+        if name in PARTIAL and isinstance(expr, cst.Call) and expr.args:
+            inner = self.qualified(expr.args[0].value)
+            if inner in V1_FACTORIES | V1_V2_FACTORIES:
+                return Maker(decorator, inner or "", tuple(a for a in expr.args[1:] if a.keyword), via_partial=True)
+        return None
+
+    def _call_maker(self, call: cst.Call) -> tuple[cst.FunctionDef, Maker] | None:
+        name = self.qualified(call.func)
+        if name not in V1_FACTORIES | V1_V2_FACTORIES | V2_COMPONENT_DECORATORS:
+            return None
+        func_arg = next((a for a in call.args if a.keyword is None or a.keyword.value == "func"), None)
+        if func_arg is None or not isinstance(func_arg.value, cst.Name) or func_arg.star:
+            return None
+        func = self.functions.get(func_arg.value.value)
+        if func is None:
+            return None
+        options = tuple(a for a in call.args if a is not func_arg)
+        return func, Maker(call, name or "", options, self.assignments.get(call, ()))
+
+    def is_kfp(self) -> bool:
+        return any(b.qualified.split(".")[0] == "kfp" for b in self.imports)
+
+    def binding_for(self, qualified: str) -> str | None:
+        """An expression naming `qualified` through an existing top-level import, e.g. `dsl.Input`."""
+        candidates = {qualified}
+        if qualified.startswith("kfp.dsl."):
+            candidates.add("kfp.v2.dsl." + qualified.removeprefix("kfp.dsl."))
+        best: str | None = None
+        for binding in self.imports:
+            if not binding.top_level or self.bindings.get(binding.local) is not binding:
+                continue
+            for target in candidates:
+                if binding.qualified == target:
+                    return binding.local
+                if target.startswith(binding.qualified + "."):
+                    rest = target.removeprefix(binding.qualified + ".")
+                    # `import kfp` gives kfp.dsl only because kfp/__init__ imports it; prefer a closer binding.
+                    if best is None or len(rest) < len(best.split(".", 1)[-1]):
+                        best = f"{binding.local}.{rest}"
+        return best
+
+    @cached_property
+    def component_symbols(self) -> dict[str, Component]:
+        return {symbol: component for component in self.components for symbol in component.symbols}
+
+    def call_args(self, component: Component) -> Iterator[CallArg]:
+        """Arguments passed to this component's task factory anywhere in this module."""
+        symbols = component.symbols
+        for call, enclosing in self.calls:
+            if not (isinstance(call.func, cst.Name) and call.func.value in symbols):
+                continue
+            params = {p.name.value for p in enclosing.params.params} if enclosing else set()
+            names = bind_positionals(component, call)
+            for arg, input_name in zip(call.args, names, strict=True):
+                if input_name is not None:
+                    yield CallArg(input_name, arg_kind(arg.value, params), arg.value, call)
+
+
+def bind_positionals(component: Component, call: cst.Call) -> list[str | None]:
+    """The input each argument feeds: keywords by name, positionals as kfp 1 bound them (required first)."""
+    inputs = [p for p in component.ports if not p.is_output]
+    required = [p.v1_name for p in inputs if p.param.default is None]
+    optional = [p.v1_name for p in inputs if p.param.default is not None]
+    order = iter(required + optional if component.is_v1 else [p.name for p in inputs])
+    names: list[str | None] = []
+    for arg in call.args:
+        if arg.star:
+            names.append(None)
+        elif arg.keyword is not None:
+            names.append(arg.keyword.value)
+        else:
+            names.append(next(order, None))
+    return names
+
+
+def arg_kind(value: cst.BaseExpression, pipeline_params: set[str]) -> ArgKind:
+    if isinstance(value, cst.SimpleString | cst.ConcatenatedString):
+        literal = _literal(value)
+        return ArgKind.URI if isinstance(literal, str) and URI.match(literal) else ArgKind.CONSTANT
+    if isinstance(value, cst.Integer | cst.Float | cst.List | cst.Dict | cst.Tuple | cst.UnaryOperation):
+        return ArgKind.CONSTANT if _literal(value) is not _NOT_LITERAL else ArgKind.OTHER
+    if isinstance(value, cst.Name):
+        if value.value in ("True", "False", "None"):
+            return ArgKind.CONSTANT
+        return ArgKind.PARAMETER if value.value in pipeline_params else ArgKind.OTHER
+    if isinstance(value, cst.Attribute) and value.attr.value == "output":
+        return ArgKind.TASK_OUTPUT
+    if (
+        isinstance(value, cst.Subscript)
+        and isinstance(value.value, cst.Attribute)
+        and value.value.attr.value == "outputs"
+    ):
+        return ArgKind.TASK_OUTPUT
+    return ArgKind.OTHER
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(node: cst.BaseExpression) -> object:
+    try:
+        return ast.literal_eval(cst.Module([]).code_for_node(node))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _NOT_LITERAL
+
+
+def literal_value(node: cst.BaseExpression | None) -> object:
+    """The Python value of a literal expression, or `NOT_LITERAL`."""
+    return _NOT_LITERAL if node is None else _literal(node)
+
+
+NOT_LITERAL = _NOT_LITERAL
+
+
+def _callee(expr: cst.BaseExpression) -> cst.BaseExpression:
+    return expr.func if isinstance(expr, cst.Call) else expr
+
+
+def _marker_of(module: KfpModule, annotation: cst.BaseExpression) -> tuple[str | None, bool, cst.BaseExpression | None]:
+    """(marker, from kfp 1, type argument) for `InputPath('CSV')`, `Input[Dataset]`, `OutputTextFile()`, ..."""
+    if isinstance(annotation, cst.Call):
+        name = module.qualified(annotation.func) or ""
+        head, _, marker = name.rpartition(".")
+        args = [a for a in annotation.args if a.keyword is None or a.keyword.value == "type"]
+        type_arg = args[0].value if args else None
+        if marker in V1_MARKERS and head in V1_COMPONENT_MODULES:
+            return marker, True, type_arg
+        if marker in ("InputPath", "OutputPath") and head in V2_DSL_MODULES:
+            return marker, False, type_arg
+        return None, False, None
+    if isinstance(annotation, cst.Subscript):
+        name = module.qualified(annotation.value) or ""
+        head, _, marker = name.rpartition(".")
+        if marker in ("Input", "Output") and head in V2_DSL_MODULES and annotation.slice:
+            element = annotation.slice[0].slice
+            return marker, False, element.value if isinstance(element, cst.Index) else None
+    return None, False, None
+
+
+def type_text(node: cst.BaseExpression | None) -> str | None:
+    if node is None:
+        return None
+    value = literal_value(node)
+    if isinstance(value, str):
+        return value
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return cst.Module([]).code_for_node(node)
+
+
+_ROLES = {
+    "InputPath": Role.INPUT_FILE,
+    "InputTextFile": Role.INPUT_FILE,
+    "InputBinaryFile": Role.INPUT_FILE,
+    "InputArtifact": Role.INPUT_FILE,
+    "OutputPath": Role.OUTPUT_FILE,
+    "OutputTextFile": Role.OUTPUT_FILE,
+    "OutputBinaryFile": Role.OUTPUT_FILE,
+    "OutputArtifact": Role.OUTPUT_FILE,
+    "Input": Role.INPUT_ARTIFACT,
+    "Output": Role.OUTPUT_ARTIFACT,
+}
+
+
+def _ports(module: KfpModule, component: Component) -> Iterator[Port]:
+    """Ports in declaration order, with kfp 1's names (SOURCE K1 `_extract_component_interface`)."""
+    seen: dict[bool, set[str]] = {True: set(), False: set()}
+    params = component.func.params
+    for index, param in enumerate([*params.posonly_params, *params.params, *params.kwonly_params]):
+        annotation = param.annotation.annotation if param.annotation else None
+        marker, v1_marker, type_arg = _marker_of(module, annotation) if annotation is not None else (None, False, None)
+        role = _ROLES.get(marker or "", Role.VALUE)
+        name = param.name.value
+        v1_name = name
+        if v1_marker and component.is_v1:
+            if marker in ("InputPath", "OutputPath") and v1_name.endswith("_path"):
+                v1_name = v1_name[: -len("_path")]
+            if v1_name.endswith("_file"):
+                v1_name = v1_name[: -len("_file")]
+        is_output = role in (Role.OUTPUT_FILE, Role.OUTPUT_ARTIFACT)
+        v1_name = _unique(v1_name, seen[is_output])
+        seen[is_output].add(v1_name)
+        yield Port(param, index, role, marker, v1_marker, type_text(type_arg), v1_name)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    index = 2
+    while f"{name}_{index}" in taken:
+        index += 1
+    return f"{name}_{index}"
+
+
+class _Collector(cst.CSTVisitor):
+    """One pass: imports, module-level functions, every function, calls with their enclosing function."""
+
+    def __init__(self, src: PythonSource) -> None:
+        self.src = src
+        self.bindings: dict[str, ImportBinding] = {}
+        self.imports: list[ImportBinding] = []
+        self.functions: dict[str, cst.FunctionDef] = {}
+        self.all_functions: list[cst.FunctionDef] = []
+        self.calls: list[tuple[cst.Call, cst.FunctionDef | None]] = []
+        self.assignments: dict[cst.Call, tuple[str, ...]] = {}
+        self.future_annotations: cst.ImportFrom | None = None
+        self.defined_names: set[str] = set()  # module-level names bound by def, class or assignment
+        self._functions: list[cst.FunctionDef] = []
+        self._classes = 0
+
+    def _bind(self, local: str, qualified: str, statement: cst.Import | cst.ImportFrom, alias: cst.ImportAlias) -> None:
+        binding = ImportBinding(local, qualified, statement, alias, not self._functions and not self._classes)
+        self.imports.append(binding)
+        if binding.top_level:
+            self.bindings[local] = binding
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = _dotted(alias.name)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self._bind(alias.asname.name.value, full, node, alias)
+            else:
+                self._bind(full.split(".")[0], full.split(".")[0], node, alias)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        module = _dotted(node.module)
+        for alias in node.names:
+            name = _dotted(alias.name)
+            if module == "__future__" and name == "annotations":
+                self.future_annotations = node
+            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+            self._bind(local, f"{module}.{name}", node, alias)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if not self._functions and not self._classes:
+            self.defined_names.add(node.name.value)
+        self._classes += 1
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes -= 1
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not self._functions and not self._classes:
+            self.functions[node.name.value] = node
+            self.defined_names.add(node.name.value)
+        self.all_functions.append(node)
+        self._functions.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._functions.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append((node, self._functions[-1] if self._functions else None))
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        if not self._functions and not self._classes and isinstance(node.target, cst.Name):
+            self.defined_names.add(node.target.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Call):
+            names = tuple(t.target.value for t in node.targets if isinstance(t.target, cst.Name))
+            self.assignments[node.value] = names
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def kfp_module(src: PythonSource) -> KfpModule:
+    """The module's KFP facts, computed once per parse."""
+    found = src.cache.get("kfp_module")
+    if not isinstance(found, KfpModule):
+        found = src.cache["kfp_module"] = KfpModule(src)
+    return found
+
+
+def ports_of(components: Sequence[Component]) -> Iterator[tuple[Component, Port]]:
+    for component in components:
+        for port in component.ports:
+            yield component, port

@@ -1,0 +1,1 @@
+"""KFP2xx: Python function components."""

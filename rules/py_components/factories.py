@@ -1,0 +1,376 @@
+"""KFP202, KFP214-216: kfp 1 component factories and imports, and their options, in kfp 2 form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import libcst as cst
+
+from migrate.model import Edit, Example, FixSafety, Located, PythonRule, Severity
+from migrate.python_source import PythonSource
+from rules._python import (
+    V1_COMPONENT_MODULES,
+    Component,
+    ImportBinding,
+    KfpModule,
+    Maker,
+    kfp_module,
+    literal_value,
+)
+from rules.py_components._convert import is_v1_file_port
+from rules.py_components._edits import Imports, code, replace
+
+# Positional parameters after `func` (SOURCE K1 `_python_op.py`).
+_POSITIONAL = {
+    "create_component_from_func": ("output_component_file", "base_image", "packages_to_install", "annotations"),
+    "func_to_container_op": (
+        "output_component_file",
+        "base_image",
+        "extra_code",
+        "packages_to_install",
+        "modules_to_capture",
+        "use_code_pickling",
+        "annotations",
+    ),
+    "create_component_from_func_v2": (
+        "base_image",
+        "packages_to_install",
+        "output_component_file",
+        "install_kfp_package",
+        "kfp_package_path",
+    ),
+}
+_CARRIED = frozenset(
+    {"base_image", "packages_to_install", "output_component_file", "install_kfp_package", "kfp_package_path"}
+)
+# Options kfp 2 has no equivalent for, with the value that means "not used".
+_NO_EQUIVALENT: dict[str, object] = {
+    "annotations": None,
+    "extra_code": "",
+    "modules_to_capture": None,
+    "use_code_pickling": False,
+}
+# Names `kfp.components` still has in kfp 2 (`kfp/components/__init__.py`).
+V2_COMPONENTS_NAMES = frozenset(
+    {
+        "load_component_from_file",
+        "load_component_from_url",
+        "load_component_from_text",
+        "PythonComponent",
+        "BaseComponent",
+        "ContainerComponent",
+        "YamlComponent",
+    }
+)
+_MOVED_TO_DSL = frozenset({"InputPath", "OutputPath"})
+_V2_BASE_IMAGE = "python:3.11"
+
+
+def named_options(maker: Maker) -> list[tuple[str, cst.Arg]]:
+    """Every option of a factory call by name, positional ones named as kfp 1 bound them."""
+    positional = iter(_POSITIONAL.get(maker.qualified.rpartition(".")[2], ()))
+    out: list[tuple[str, cst.Arg]] = []
+    for arg in maker.options:
+        if arg.star:
+            continue
+        name = arg.keyword.value if arg.keyword else next(positional, "")
+        out.append((name, arg))
+    return out
+
+
+def unmapped(maker: Maker) -> list[tuple[str, cst.Arg]]:
+    """Options with no kfp 2 equivalent, set to something other than their "unused" value."""
+    return [
+        (name, arg)
+        for name, arg in named_options(maker)
+        if name in _NO_EQUIVALENT and literal_value(arg.value) != _NO_EQUIVALENT[name]
+    ]
+
+
+class V1ComponentApi(PythonRule):
+    code = "KFP202"
+    name = "v1-component-api"
+    summary = (
+        "Checks for kfp 1 component factories (`create_component_from_func`, `func_to_container_op`) and their imports."
+    )
+    message = "{what} is kfp 1 API, gone in kfp 2{note}"
+    fix_title = "Use `dsl.component`"
+    rationale = (
+        "`create_component_from_func`, `func_to_container_op` and the file markers were removed from "
+        "`kfp.components` in kfp 2; importing them is an `ImportError` (probes P10q, P30b). The kfp 2 "
+        "factory is `dsl.component`. As a decorator it replaces the v1 decorator; as a call, "
+        "`train_op = dsl.component(train, base_image=...)` keeps `train_op` working for the code that "
+        "uses it and leaves `train` a plain function. `base_image`, `packages_to_install` and "
+        "`output_component_file` carry over. The factory is rewritten only once the file parameters are "
+        "in kfp 2 form (KFP203-206), because kfp 1's names depend on it. The import is rewritten once "
+        "nothing uses the removed names."
+    )
+    severity = Severity.ERROR
+    fix_safety = FixSafety.SAFE
+    fix_safety_note = (
+        "Unsafe when it drops `annotations=` (component metadata kfp 2 has no place for); not offered while "
+        "`extra_code`, `modules_to_capture` or `use_code_pickling` are set (see KFP215)."
+    )
+    valid = (
+        "from kfp import dsl\n\n@dsl.component(base_image='python:3.11')\ndef add(a: int) -> int:\n    return a\n",
+    )
+    invalid = (
+        Example(
+            "from kfp.components import create_component_from_func\n\n"
+            "def add(a: int) -> int:\n    return a\n\n"
+            "add_op = create_component_from_func(add, base_image='python:3.11')\n",
+            fixed="from kfp import dsl\n\ndef add(a: int) -> int:\n    return a\n\n"
+            "add_op = dsl.component(add, base_image='python:3.11')\n",
+        ),
+    )
+
+    def check(self, src: PythonSource) -> Iterator[Located]:
+        module = kfp_module(src)
+        for component in module.components:
+            for maker in component.makers:
+                if maker.qualified.rpartition(".")[0] in V1_COMPONENT_MODULES:
+                    yield self._maker(module, component, maker)
+        for statement, bindings in _v1_import_statements(module):
+            yield self._import(module, statement, bindings)
+
+    def _maker(self, module: KfpModule, component: Component, maker: Maker) -> Located:
+        what = f"`{maker.qualified.rpartition('.')[2]}`"
+        node: cst.CSTNode = maker.node.decorator if isinstance(maker.node, cst.Decorator) else maker.node.func
+        pending = [p.name for p in component.ports if is_v1_file_port(p)]
+        if pending:
+            note = f" (rewrite the file parameters {', '.join(f'`{n}`' for n in pending)} first)"
+            return self.at(module.src, node, None, what=what, note=note)
+        blocking = [name for name, _ in unmapped(maker) if name != "annotations"]
+        if blocking:
+            note = f" (`{'`, `'.join(blocking)}` has no kfp 2 equivalent, see KFP215)"
+            return self.at(module.src, node, None, what=what, note=note)
+        imports = Imports(module)
+        edits = _rewrite_maker(module, maker, imports.ref("kfp.dsl.component", through_module=True))
+        dropped = [name for name, _ in unmapped(maker)]
+        safety = FixSafety.UNSAFE if dropped else FixSafety.SAFE
+        title = "Use `dsl.component`" + (" and drop `annotations=`" if dropped else "")
+        fix = self.fix(*edits, *imports.edits(), safety=safety, title=title)
+        return self.at(module.src, node, fix, what=what, note="")
+
+    def _import(self, module: KfpModule, statement: cst.ImportFrom, bindings: list[ImportBinding]) -> Located:
+        gone = [b for b in bindings if b.qualified.rpartition(".")[2] not in V2_COMPONENTS_NAMES]
+        names = ", ".join(f"`{b.qualified.rpartition('.')[2]}`" for b in gone)
+        used = _used_names(module)
+        blocking = [b.local for b in gone if b.local in used and b.qualified.rpartition(".")[2] not in _MOVED_TO_DSL]
+        if blocking:
+            note = f" (still used: {', '.join(f'`{n}`' for n in blocking)})"
+            return self.at(module.src, statement, None, what=f"Importing {names}", note=note)
+        edit = _rewrite_import(module, statement, bindings, used)
+        fix = self.fix(edit, title="Import only what kfp 2 still has") if edit else None
+        return self.at(module.src, statement, fix, what=f"Importing {names}", note="")
+
+
+def _v1_import_statements(module: KfpModule) -> Iterator[tuple[cst.ImportFrom, list[ImportBinding]]]:
+    grouped: dict[cst.ImportFrom, list[ImportBinding]] = {}
+    for binding in module.imports:
+        statement = binding.statement
+        if isinstance(statement, cst.ImportFrom) and binding.qualified.rpartition(".")[0] in V1_COMPONENT_MODULES:
+            grouped.setdefault(statement, []).append(binding)
+    for statement, bindings in grouped.items():
+        if any(b.qualified.rpartition(".")[2] not in V2_COMPONENTS_NAMES for b in bindings):
+            yield statement, bindings
+
+
+def _used_names(module: KfpModule) -> set[str]:
+    """Names read anywhere outside import statements."""
+    finder = _Reads()
+    module.src.module.visit(finder)
+    return finder.names
+
+
+class _Reads(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+
+def _rewrite_maker(module: KfpModule, maker: Maker, component_ref: str) -> list[Edit]:
+    src = module.src
+    carried = [(name, arg) for name, arg in named_options(maker) if _carried(name, arg)]
+    kwargs = ", ".join(f"{name}={code(arg.value)}" for name, arg in carried)
+    if isinstance(maker.node, cst.Decorator):
+        expression = f"{component_ref}({kwargs})" if kwargs else component_ref
+        return [replace(src, maker.node.decorator, expression)]
+    edits = [replace(src, maker.node.func, component_ref)]
+    for name, arg in named_options(maker):
+        if not _carried(name, arg):
+            previous = maker.node.args[maker.node.args.index(arg) - 1]
+            edits.append(Edit(src.span(previous.value)[1], src.span(arg.value)[1], ""))
+        elif arg.keyword is None:
+            start, _ = src.span(arg.value)
+            edits.append(Edit(start, start, f"{name}="))
+    return edits
+
+
+def _carried(name: str, arg: cst.Arg) -> bool:
+    """Options kept in the kfp 2 call; `None` is every carried option's default, so it goes."""
+    return name in _CARRIED and literal_value(arg.value) is not None
+
+
+def _rewrite_import(
+    module: KfpModule, statement: cst.ImportFrom, bindings: list[ImportBinding], used: set[str]
+) -> Edit | None:
+    src = module.src
+    keep = [b for b in bindings if b.qualified.rpartition(".")[2] in V2_COMPONENTS_NAMES]
+    moved = [b for b in bindings if b.qualified.rpartition(".")[2] in _MOVED_TO_DSL and b.local in used]
+    lines = []
+    if keep:
+        lines.append(f"from {_module_text(statement)} import {', '.join(code(b.alias).rstrip(', ') for b in keep)}")
+    if moved:
+        lines.append(f"from kfp.dsl import {', '.join(code(b.alias).rstrip(', ') for b in moved)}")
+    line = src.parents.get(statement)
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return None
+    start, end = src.span(line)
+    if lines:
+        indent = src.indent_at(start)
+        return Edit(start, end, (src.newline + indent).join(lines))
+    # Remove the whole line, its comment and line break included.
+    return Edit(src.line_start(start), src.next_line_start(end), "")
+
+
+def _module_text(statement: cst.ImportFrom) -> str:
+    assert statement.module is not None
+    return code(statement.module)
+
+
+class MissingBaseImage(PythonRule):
+    code = "KFP214"
+    name = "v1-component-without-base-image"
+    summary = "Checks for kfp 1 function components that do not name a `base_image`."
+    message = "`{func}` runs on kfp 1's default image `python:3.7`; kfp 2 uses `python:3.11` and will change it again"
+    fix_title = f"Pin `base_image='{_V2_BASE_IMAGE}'`"
+    rationale = (
+        "Without `base_image`, kfp 1 ran the function on `python:3.7`; kfp 2.17 uses `python:3.11`, warns "
+        "that it will switch to `python:3.12` on 1 October 2027 (`FutureWarning`, probe P10x), and installs "
+        "kfp 2 in the container at start-up, which `python:3.7` cannot do. Code that relied on 3.7-era "
+        "packages behaves differently either way; pinning the image makes the choice visible and stable."
+    )
+    severity = Severity.CHANGE
+    fix_safety = FixSafety.UNSAFE
+    fix_safety_note = "The image is a choice: `python:3.11` is what kfp 2.17 uses today, not what kfp 1 used."
+    valid = (
+        "from kfp.components import create_component_from_func\n\ndef f() -> int:\n    return 1\n\n"
+        "f_op = create_component_from_func(f, base_image='python:3.11')\n",
+    )
+    invalid = (
+        Example(
+            "from kfp.components import create_component_from_func\n\ndef f() -> int:\n    return 1\n\n"
+            "f_op = create_component_from_func(f)\n",
+            fixed="from kfp.components import create_component_from_func\n\ndef f() -> int:\n    return 1\n\n"
+            f"f_op = create_component_from_func(f, base_image='{_V2_BASE_IMAGE}')\n",
+            unsafe=True,
+        ),
+    )
+
+    def check(self, src: PythonSource) -> Iterator[Located]:
+        module = kfp_module(src)
+        for component in module.components:
+            for maker in component.makers:
+                if not maker.is_v1 or any(name == "base_image" for name, _ in named_options(maker)):
+                    continue
+                node = maker.node.decorator if isinstance(maker.node, cst.Decorator) else maker.node
+                fix = None
+                if isinstance(node, cst.Call) and node.args:
+                    last = node.args[-1]
+                    end = src.span(last.value)[1]
+                    fix = self.fix(Edit(end, end, f", base_image='{_V2_BASE_IMAGE}'"))
+                yield self.at(src, node, fix, func=component.name)
+
+
+class OptionWithoutEquivalent(PythonRule):
+    code = "KFP215"
+    name = "factory-option-without-equivalent"
+    summary = "Checks for kfp 1 factory options that kfp 2 has no equivalent for."
+    message = "`{option}=` has no kfp 2 equivalent"
+    rationale = (
+        "`func_to_container_op(extra_code=, modules_to_capture=, use_code_pickling=)` changed the code "
+        "kfp 1 shipped into the container; `annotations=` set component metadata. `dsl.component` has none "
+        "of these. Code from `extra_code` must move into the function; pickled closures must become "
+        "self-contained functions (imports inside the body). Annotations can go in the docstring or a "
+        "pipeline-level `kfp.kubernetes` setting."
+    )
+    severity = Severity.ERROR
+    fix_safety = FixSafety.NONE
+    fix_safety_note = "Only a human can move the code or metadata somewhere meaningful."
+    valid = (
+        "from kfp.components import func_to_container_op\n\ndef f() -> int:\n    return 1\n\n"
+        "f_op = func_to_container_op(f, base_image='python:3.11')\n",
+    )
+    invalid = (
+        Example(
+            "from kfp.components import func_to_container_op\n\ndef f() -> int:\n    return 1\n\n"
+            "f_op = func_to_container_op(f, use_code_pickling=True)\n"
+        ),
+    )
+
+    def check(self, src: PythonSource) -> Iterator[Located]:
+        module = kfp_module(src)
+        for component in module.components:
+            for maker in component.makers:
+                if maker.qualified.rpartition(".")[0] in V1_COMPONENT_MODULES:
+                    for name, arg in unmapped(maker):
+                        yield self.at(src, arg, None, option=name)
+
+
+_V2_ALIASES = {"kfp.v2.dsl": "kfp.dsl", "kfp.v2.compiler": "kfp.compiler"}
+
+
+class KfpV2Namespace(PythonRule):
+    code = "KFP216"
+    name = "kfp-v2-namespace"
+    summary = "Checks for imports through `kfp.v2`, kfp 1.8's preview of the v2 API."
+    message = "`{name}` is a deprecated alias of `{target}` in kfp 2"
+    fix_title = "Import `{target}`"
+    rationale = (
+        "In kfp 2, `kfp.v2.dsl` and `kfp.v2.compiler` only re-export `kfp.dsl` and `kfp.compiler` and raise "
+        "a `DeprecationWarning` on import (probe P10u); other `kfp.v2` modules are gone. kfp 1.8's "
+        "`kfp.v2.dsl.component` already had kfp 2's naming, so nothing else changes."
+    )
+    severity = Severity.INFO
+    fix_safety = FixSafety.SAFE
+    valid = ("from kfp import dsl\n",)
+    invalid = (Example("from kfp.v2 import dsl\n", fixed="from kfp import dsl\n"),)
+
+    def check(self, src: PythonSource) -> Iterator[Located]:
+        module = kfp_module(src)
+        for binding in module.imports:
+            statement = binding.statement
+            if isinstance(statement, cst.ImportFrom) and statement.module is not None:
+                dotted = code(statement.module)
+                if dotted == "kfp.v2" and binding.qualified in _V2_ALIASES:
+                    fix = self.fix(replace(src, statement.module, "kfp"), target=_V2_ALIASES[binding.qualified])
+                    yield self.at(
+                        src, binding.alias, fix, name=binding.qualified, target=_V2_ALIASES[binding.qualified]
+                    )
+                elif dotted in _V2_ALIASES and binding is _first(module.imports, statement):
+                    target = _V2_ALIASES[dotted]
+                    yield self.at(
+                        src,
+                        statement.module,
+                        self.fix(replace(src, statement.module, target), target=target),
+                        name=dotted,
+                        target=target,
+                    )
+            elif isinstance(statement, cst.Import):
+                alias_target = _V2_ALIASES.get(code(binding.alias.name))
+                if alias_target and binding.alias.asname is not None:
+                    fix = self.fix(replace(src, binding.alias.name, alias_target), target=alias_target)
+                    yield self.at(src, binding.alias, fix, name=code(binding.alias.name), target=alias_target)
+
+
+def _first(bindings: Sequence[ImportBinding], statement: cst.ImportFrom) -> ImportBinding | None:
+    return next((b for b in bindings if b.statement is statement), None)
