@@ -12,7 +12,7 @@ from migrate.yaml_source import LineIndex, YamlProblem, YamlSource
 from rules._python import kfp_module
 from rules.yaml_components._common import component
 
-MAX_PASSES = 10
+MAX_PASSES = 25
 BOM = "\ufeff"
 # A file is taken for a v1 component, even when it does not parse, if a line starts with this.
 LOOKS_LIKE_COMPONENT = re.compile(r"^implementation\s*:", re.MULTILINE)

@@ -120,58 +120,67 @@ class _NameUse(cst.CSTVisitor):
                 self._binds(element.value)
 
 
-def edits(module: KfpModule, component: Component, port: Port, chosen: Plan) -> list[Edit] | None:
-    """The text edits for `chosen`, or None when the body cannot take a first statement."""
+def edits(module: KfpModule, component: Component, chosen: list[tuple[Port, Plan]]) -> list[Edit] | None:
+    """One fix's edits for several parameters of a component: their names and annotations, one block of
+    first statements in signature order, the imports they need. None when the body cannot take them."""
     imports = Imports(module)
+    out: list[Edit] = []
+    first: list[str] = []
+    for port, plan_ in sorted(chosen, key=lambda pair: pair[0].index):
+        made = _port_edits(module, component, port, plan_, imports, first)
+        if made is None:
+            return None
+        out += made
+    if first:
+        if body_indent(module.src, component.func) is None:
+            return None
+        lowest = min(port.index for port, _ in chosen)
+        earlier = {p.v1_name for p in component.ports if p.index < lowest}
+        earlier |= {f"_{name}_file" for name in earlier}
+        body = prologue(module.src, component.func, first, frozenset(earlier))
+        if body is None:
+            return None
+        out.append(body)
+    return out + imports.edits()
+
+
+def _port_edits(
+    module: KfpModule, component: Component, port: Port, chosen: Plan, imports: Imports, first: list[str]
+) -> list[Edit] | None:
+    """Edits of one parameter; its first statements are appended to `first`."""
     new, old = port.v1_name, port.name
     default_none = port.param.default is not None
-    if chosen.kind == "artifact":
+    if chosen.kind in ("artifact", "importer"):
         annotation = f"{imports.ref('kfp.dsl.Input')}[{imports.ref('kfp.dsl.' + port.artifact_class)}]"
-        first = [_bind(old, _opened(f"{new}.path", port), new, default_none)]
+        first.append(_bind(old, _opened(f"{new}.path", port), new, default_none))
     elif chosen.kind == "output-artifact":
         annotation = f"{imports.ref('kfp.dsl.Output')}[{imports.ref('kfp.dsl.' + port.artifact_class)}]"
-        first = [f"{old} = {_opened(f'{new}.path', port)}"]
+        first.append(f"{old} = {_opened(f'{new}.path', port)}")
     elif chosen.kind == "output-parameter":
         annotation = f"{imports.ref('kfp.dsl.OutputPath')}({_type_source(port)})"
-        first = [f"{old} = {_opened(new, port)}"] if (old != new or port.marker in _OPEN_MODES) else []
-    elif chosen.kind == "importer":
-        annotation = f"{imports.ref('kfp.dsl.Input')}[{imports.ref('kfp.dsl.' + port.artifact_class)}]"
-        first = [_bind(old, _opened(f"{new}.path", port), new, default_none)]
-    elif chosen.kind == "value":
-        if default_none:
-            return None
-        value_type = _value_type(port, chosen.feeds)
-        annotation = value_type
-        written = _value_to_file(module, component, port, value_type)
+        if old != new or port.marker in _OPEN_MODES:
+            first.append(f"{old} = {_opened(new, port)}")
+    elif chosen.kind == "value" and not default_none:
+        annotation = _value_type(port, chosen.feeds)
+        written = _value_to_file(module, component, port, annotation, "import tempfile" in first)
         if written is None:
             return None
-        first = written
+        first += written
     else:
-        return None
-    if first and body_indent(module.src, component.func) is None:
         return None
     out: list[Edit] = []
     if new != old:
         out.append(replace(module.src, port.param.name, new))
     assert port.param.annotation is not None
     out.append(replace(module.src, port.param.annotation.annotation, annotation))
-    if first:
-        earlier = frozenset(p.v1_name for p in component.ports if p.index < port.index) | {
-            f"_{p.v1_name}_file" for p in component.ports if p.index < port.index
-        }
-        body = prologue(module.src, component.func, first, earlier)
-        if body is None:
-            return None
-        out.append(body)
     if chosen.kind == "importer":
         for arg in chosen.feeds:
-            uri = code(arg.value)
             importer = (
-                f"{imports.ref('kfp.dsl.importer')}(artifact_uri={uri}, "
+                f"{imports.ref('kfp.dsl.importer')}(artifact_uri={code(arg.value)}, "
                 f"artifact_class={imports.ref('kfp.dsl.' + port.artifact_class)}).output"
             )
             out.append(replace(module.src, arg.value, importer))
-    return out + imports.edits()
+    return out
 
 
 _LITERAL_TYPES = {str: "str", int: "int", float: "float", bool: "bool", dict: "dict", list: "list"}
@@ -182,7 +191,7 @@ def _value_type(port: Port, args: tuple[CallArg, ...]) -> str:
     if port.parameter_type:
         return PYTHON_PARAMETER_TYPES[port.parameter_type]
     types = {_LITERAL_TYPES.get(type(literal_value(a.value))) for a in args if a.kind is ArgKind.CONSTANT}
-    return types.pop() or "str" if len(types) == 1 else "str"
+    return (types.pop() or "str") if len(types) == 1 else "str"
 
 
 def _bind(old: str, expression: str, new: str, optional: bool) -> str:
@@ -204,7 +213,9 @@ def _type_source(port: Port) -> str:
     return ""
 
 
-def _value_to_file(module: KfpModule, component: Component, port: Port, value_type: str) -> list[str] | None:
+def _value_to_file(
+    module: KfpModule, component: Component, port: Port, value_type: str, has_tempfile: bool
+) -> list[str] | None:
     """Lines writing the value to a temporary file as kfp 1 did (SOURCE K1 `_data_passing.serialize_value`)."""
     indent = body_indent(module.src, component.func)
     if indent is None:
@@ -218,7 +229,7 @@ def _value_to_file(module: KfpModule, component: Component, port: Port, value_ty
         text = f"json.dumps({new})"
     else:
         text = f"str({new})"
-    lines = [] if _imports_tempfile(component.func) else ["import tempfile"]
+    lines = [] if has_tempfile or _imports_tempfile(component.func) else ["import tempfile"]
     if value_type in ("dict", "list"):
         lines.append("import json")
     lines += [

@@ -177,10 +177,13 @@ def _v1_import_statements(module: KfpModule) -> Iterator[tuple[cst.ImportFrom, l
 
 
 def _used_names(module: KfpModule) -> set[str]:
-    """Names read anywhere outside import statements."""
-    finder = _Reads()
-    module.src.module.visit(finder)
-    return finder.names
+    """Names read anywhere outside import statements (one walk per parse)."""
+    found = module.src.cache.get("used_names")
+    if not isinstance(found, set):
+        finder = _Reads()
+        module.src.module.visit(finder)
+        found = module.src.cache["used_names"] = finder.names
+    return found
 
 
 class _Reads(cst.CSTVisitor):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from migrate.model import Example, FixSafety, Located, PythonRule, Severity
+from migrate.model import Example, Fix, FixSafety, Located, PythonRule, Severity
 from migrate.python_source import PythonSource
-from rules._python import Component, KfpModule, Port, kfp_module, ports_of
+from rules._python import Component, KfpModule, Port, kfp_module
 from rules.py_components import _convert
 
 _REFS = ("../shared/docs/kfp-semantics.md §4.1, §4.2",)
@@ -20,16 +20,23 @@ class _FileParameterRule(PythonRule):
 
     def check(self, src: PythonSource) -> Iterator[Located]:
         module = kfp_module(src)
-        for component, port in ports_of(module.components):
-            if _convert.primary_code(module, component, port) == self.code:
-                yield self.report(module, component, port)
+        for component in module.components:
+            mine = [p for p in component.ports if _convert.primary_code(module, component, p) == self.code]
+            plans = [(port, _convert.plan(module, component, port)) for port in mine]
+            # One fix per safety level rewrites all of the component's parameters at once: their first
+            # statements go in one block, so a wide component converges in one pass, not one per parameter.
+            fixes: dict[FixSafety, Fix | None] = {}
+            for safety in {plan.safety for _, plan in plans} - {FixSafety.NONE}:
+                group = [(port, plan) for port, plan in plans if plan.safety is safety]
+                edits = _convert.edits(module, component, group)
+                title = self.title(*group[0]) if len(group) == 1 else self.group_title(component, safety)
+                fixes[safety] = self.fix(*edits, safety=safety, title=title) if edits else None
+            for port, chosen in plans:
+                fields = self.fields(module, component, port, chosen)
+                yield self.at(src, port.param.name, fixes.get(chosen.safety), severity=None, **fields)
 
-    def report(self, module: KfpModule, component: Component, port: Port) -> Located:
-        chosen = _convert.plan(module, component, port)
-        fields = self.fields(module, component, port, chosen)
-        edits = _convert.edits(module, component, port, chosen) if chosen.safety is not FixSafety.NONE else None
-        fix = self.fix(*edits, safety=chosen.safety, title=self.title(port, chosen)) if edits else None
-        return self.at(module.src, port.param.name, fix, severity=None, **fields)
+    def group_title(self, component: Component, safety: FixSafety) -> str:
+        return f"Rewrite the file parameters of `{component.name}` in kfp 2 form, binding the old names first"
 
     def fields(self, module: KfpModule, component: Component, port: Port, chosen: _convert.Plan) -> dict[str, Any]:
         note = f" ({chosen.reason})" if chosen.reason else ""

@@ -69,6 +69,8 @@ class UntypedParameter(PythonRule):
                 if param.annotation is not None:
                     continue
                 value = literal_value(param.default) if param.default is not None else None
+                if isinstance(param.default, cst.FormattedString):
+                    value = ""  # an f-string is a str whatever it interpolates
                 guessed = param.default is not None and value is NOT_LITERAL
                 chosen = _BUILTIN_TYPES.get(type(value), "str")
                 name_end = src.span(param.name)[1]
