@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from functools import cached_property
 
@@ -19,6 +20,18 @@ class PythonProblem(Exception):
         self.message, self.line, self.col = message, line, col
 
 
+def _described(text: str, error: cst.ParserSyntaxError) -> PythonProblem:
+    """CPython's own message and line where it has one (LibCST's point past the error), else LibCST's."""
+    try:
+        ast.parse(text)
+    except SyntaxError as precise:
+        return PythonProblem(f"Python syntax error: {precise.msg}", precise.lineno or 1, precise.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    first = str(error).strip().splitlines()[0] if str(error).strip() else "syntax error"
+    return PythonProblem(f"Python syntax LibCST cannot parse: {first}", error.raw_line, error.raw_column + 1)
+
+
 class PythonSource:
     """One module's text and tree. Offsets are str indexes (LibCST columns count characters)."""
 
@@ -27,8 +40,7 @@ class PythonSource:
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else "syntax error"
-            raise PythonProblem(f"Python syntax error: {first}", error.raw_line, error.raw_column + 1) from None
+            raise _described(text, error) from None
         except RecursionError:
             raise PythonProblem("Python nesting too deep to parse", 1, 1) from None
         self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)

@@ -167,6 +167,7 @@ class CallArg:
     kind: ArgKind
     value: cst.BaseExpression
     call: cst.Call
+    enclosing: cst.FunctionDef | None = None  # the function (usually a pipeline) the call is in
 
 
 @dataclass(frozen=True)
@@ -284,7 +285,7 @@ class KfpModule:
             names = bind_positionals(component, call)
             for arg, input_name in zip(call.args, names, strict=True):
                 if input_name is not None:
-                    yield CallArg(input_name, arg_kind(arg.value, params), arg.value, call)
+                    yield CallArg(input_name, arg_kind(arg.value, params), arg.value, call, enclosing)
 
 
 def bind_positionals(component: Component, call: cst.Call) -> list[str | None]:

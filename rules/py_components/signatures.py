@@ -11,6 +11,7 @@ from migrate.python_source import PythonSource
 from rules._python import (
     NOT_LITERAL,
     PYTHON_PARAMETER_TYPES,
+    ArgKind,
     Component,
     KfpModule,
     Role,
@@ -42,7 +43,7 @@ class UntypedParameter(PythonRule):
     code = "KFP201"
     name = "untyped-component-parameter"
     summary = "Checks for component and pipeline parameters without a type annotation."
-    message = "{kind} parameter `{param}` has no annotation; kfp 2 requires one"
+    message = "{kind} parameter `{param}` has no annotation; kfp 2 requires one{note}"
     fix_title = "Annotate `{param}: {type}`"
     rationale = (
         "kfp 2 decides parameter or artifact from the annotation alone and raises "
@@ -53,7 +54,11 @@ class UntypedParameter(PythonRule):
     )
     severity = Severity.ERROR
     fix_safety = FixSafety.SAFE
-    fix_safety_note = "Unsafe when the default is not a literal: its type is then a guess (`str`)."
+    fix_safety_note = (
+        "Unsafe when the default is not a literal (its type is then a guess, `str`), and when callers in the "
+        "module pass another type: the parameter then takes the callers' type, and the body gets that type "
+        "where kfp 1 gave it a string. No fix when callers disagree."
+    )
     valid = ("from kfp import dsl\n\n@dsl.component\ndef f(n: int = 3):\n    print(n)\n",)
     invalid = (
         Example(
@@ -65,22 +70,62 @@ class UntypedParameter(PythonRule):
     def check(self, src: PythonSource) -> Iterator[Located]:
         module = kfp_module(src)
         for func, kind in _functions(module):
+            component = next((c for c in module.components if c.func is func), None)
             for param in _params(func):
                 if param.annotation is not None:
                     continue
-                value = literal_value(param.default) if param.default is not None else None
-                if isinstance(param.default, cst.FormattedString):
-                    value = ""  # an f-string is a str whatever it interpolates
-                guessed = param.default is not None and value is NOT_LITERAL
-                chosen = _BUILTIN_TYPES.get(type(value), "str")
+                chosen, guessed = implied_type(param)
+                note, safety = "", FixSafety.UNSAFE if guessed else FixSafety.SAFE
+                fed = _caller_types(module, component, param.name.value) if component else set()
+                if fed - {chosen}:
+                    # kfp 2 checks argument types: `str` would break the callers (KFP318).
+                    note = f" (callers pass {', '.join(sorted(fed))})"
+                    chosen, safety = (fed.pop(), FixSafety.UNSAFE) if len(fed) == 1 else (chosen, FixSafety.NONE)
                 name_end = src.span(param.name)[1]
                 if param.default is not None:
                     edit = Edit(name_end, src.span(param.default)[0], f": {chosen} = ")
                 else:
                     edit = Edit(name_end, name_end, f": {chosen}")
-                safety = FixSafety.UNSAFE if guessed else FixSafety.SAFE
-                fix = self.fix(edit, safety=safety, param=param.name.value, type=chosen)
-                yield self.at(src, param.name, fix, kind=kind.capitalize(), param=param.name.value)
+                fix = (
+                    None
+                    if safety is FixSafety.NONE
+                    else self.fix(edit, safety=safety, param=param.name.value, type=chosen)
+                )
+                yield self.at(src, param.name, fix, kind=kind.capitalize(), param=param.name.value, note=note)
+
+
+def implied_type(param: cst.Param) -> tuple[str, bool]:
+    """The type a parameter's default implies (`str` without one), and whether that is a guess."""
+    if param.default is None:
+        return "str", False
+    if isinstance(param.default, cst.FormattedString):
+        return "str", False
+    value = literal_value(param.default)
+    if value is NOT_LITERAL:
+        return "str", True
+    return _BUILTIN_TYPES.get(type(value), "str"), False
+
+
+def _caller_types(module: KfpModule, component: Component, name: str) -> set[str]:
+    """The types callers in the module pass to input `name`: constants' and pipeline parameters'."""
+    found: set[str] = set()
+    for arg in module.call_args(component):
+        if arg.input_name != name:
+            continue
+        if arg.kind is ArgKind.CONSTANT:
+            value = literal_value(arg.value)
+            if value is not None and type(value) in _BUILTIN_TYPES:
+                found.add(_BUILTIN_TYPES[type(value)])
+        elif arg.kind is ArgKind.PARAMETER and arg.enclosing is not None and isinstance(arg.value, cst.Name):
+            param = next((p for p in _params(arg.enclosing) if p.name.value == arg.value.value), None)
+            if param is None:
+                continue
+            annotation = param.annotation.annotation if param.annotation else None
+            if isinstance(annotation, cst.Name) and annotation.value in _BUILTIN_TYPES.values():
+                found.add(annotation.value)
+            elif annotation is None and not implied_type(param)[1]:
+                found.add(implied_type(param)[0])
+    return found
 
 
 class FutureAnnotations(PythonRule):
