@@ -240,6 +240,43 @@ class UnsupportedAnnotation(PythonRule):
                 )
                 note = "" if chosen else " (choose a parameter type or an artifact class)"
                 yield self.at(src, annotation, fix, annotation=code(annotation), param=param.name.value, note=note)
+        for component in module.components:
+            for name, annotation in _return_types(component.func):
+                if _accepted(module, annotation):
+                    continue
+                chosen = _python_type_for(module, annotation)
+                fix = self.fix(replace(src, annotation, chosen), param=name, type=chosen) if chosen else None
+                note = _VISUALIZATION_NOTE if name in _VISUALIZATIONS else ""
+                note = note or ("" if chosen else " (choose a parameter type or an artifact class)")
+                yield self.at(src, annotation, fix, annotation=code(annotation), param=name, note=note)
+
+
+# kfp 1 rendered these outputs in the UI; kfp 2 shows Markdown, HTML and Metrics artifacts instead.
+_VISUALIZATIONS = frozenset({"mlpipeline_ui_metadata", "mlpipeline_metrics"})
+_VISUALIZATION_NOTE = (
+    " (a kfp 1 UI output: write an `Output[Markdown]`, `Output[HTML]` or `Output[Metrics]` artifact instead)"
+)
+
+
+def _return_types(func: cst.FunctionDef) -> Iterator[tuple[str, cst.BaseExpression]]:
+    """(output name, type) of a single return or of each `NamedTuple('X', [(name, type), ...])` field."""
+    if func.returns is None:
+        return
+    annotation = func.returns.annotation
+    if isinstance(annotation, cst.Call) and len(annotation.args) == 2:
+        fields = annotation.args[1].value
+        if isinstance(fields, cst.List | cst.Tuple):
+            for element in fields.elements:
+                pair = element.value
+                if isinstance(pair, cst.Tuple) and len(pair.elements) == 2:
+                    name = literal_value(pair.elements[0].value)
+                    if isinstance(name, str):
+                        yield name, pair.elements[1].value
+        return
+    if not isinstance(annotation, cst.Dict | cst.Subscript) and not (
+        isinstance(annotation, cst.Name) and annotation.value == "None"
+    ):
+        yield "Output", annotation
 
 
 def _accepted(module: KfpModule, annotation: cst.BaseExpression) -> bool:
