@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from migrate.callers import ForeignArg
 from migrate.model import Finding, Fix, FixSafety, Located, PythonRule, Rule, Severity, YamlRule
 from migrate.python_source import PythonProblem, PythonSource
 from migrate.yaml_source import LineIndex, YamlProblem, YamlSource
@@ -46,17 +47,22 @@ def _to_finding(rule: type[Rule], located: Located, lines: LineIndex, path: str)
     return Finding(rule.code, located.message, path, line, col, end_line, end_col, severity, located.fix)
 
 
-def check_text(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool = True) -> list[Finding]:
-    """Findings for one file's text (BOM already removed); the suffix of `path` picks the language."""
+def check_text(
+    text: str, path: str, rules: Sequence[type[Rule]], explicit: bool = True, foreign: tuple[ForeignArg, ...] = ()
+) -> list[Finding]:
+    """Findings for one file's text (BOM already removed); the suffix of `path` picks the language.
+    `foreign`: what other scanned Python files pass to names this one defines."""
     if is_python(path):
-        return _check_python(text, path, rules, explicit)
+        return _check_python(text, path, rules, explicit, foreign)
     return _check_yaml(text, path, rules, explicit)
 
 
-def _check_python(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool) -> list[Finding]:
+def _check_python(
+    text: str, path: str, rules: Sequence[type[Rule]], explicit: bool, foreign: tuple[ForeignArg, ...]
+) -> list[Finding]:
     """Modules that do not import kfp yield none."""
     try:
-        src = PythonSource(text, path)
+        src = PythonSource(text, path, foreign)
     except PythonProblem as problem:
         if (explicit or LOOKS_LIKE_KFP.search(text)) and _selected("KFP008", rules):
             return [Finding("KFP008", problem.message, path, problem.line, problem.col, problem.line, problem.col)]
@@ -130,25 +136,28 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def fix_text(text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool = False) -> Outcome:
+def fix_text(
+    text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool = False, foreign: tuple[ForeignArg, ...] = ()
+) -> Outcome:
     """Fix until nothing applicable is left (at most MAX_PASSES), re-parsing after every pass."""
     current, applied = text, 0
     for _ in range(MAX_PASSES):
-        findings = check_text(current, path, rules)
+        findings = check_text(current, path, rules, foreign=foreign)
         fixes = [f.fix for f in findings if f.fix is not None and applicable(f.fix, unsafe)]
         if not fixes:
             break
         candidate, count = apply_fixes(current, fixes)
         broken = _parse_problem(candidate, path)
         if broken:
-            return _refused(text, path, rules, f"a fix produced {broken}; nothing was written")
+            return _refused(text, path, rules, f"a fix produced {broken}; nothing was written", foreign)
         if candidate == current:
             break
         current, applied = candidate, applied + count
     else:
-        if any(applicable(f.fix, unsafe) for f in check_text(current, path, rules)):
-            return _refused(text, path, rules, f"fixes did not settle after {MAX_PASSES} passes; nothing was written")
-    remaining = tuple(check_text(current, path, rules))
+        if any(applicable(f.fix, unsafe) for f in check_text(current, path, rules, foreign=foreign)):
+            detail = f"fixes did not settle after {MAX_PASSES} passes; nothing was written"
+            return _refused(text, path, rules, detail, foreign)
+    remaining = tuple(check_text(current, path, rules, foreign=foreign))
     return Outcome(remaining, current if current != text else None, applied)
 
 
@@ -166,7 +175,9 @@ def _parse_problem(text: str, path: str) -> str | None:
     return None
 
 
-def _refused(text: str, path: str, rules: Sequence[type[Rule]], detail: str) -> Outcome:
-    findings = check_text(text, path, rules)
+def _refused(
+    text: str, path: str, rules: Sequence[type[Rule]], detail: str, foreign: tuple[ForeignArg, ...]
+) -> Outcome:
+    findings = check_text(text, path, rules, foreign=foreign)
     refusal = Finding("KFP007", detail, path, 1, 1, 1, 1, Severity.ERROR)
     return Outcome(tuple([refusal, *(replace(f, fix=None) for f in findings)]))

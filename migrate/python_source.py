@@ -9,6 +9,8 @@ from functools import cached_property
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
+from migrate.callers import ForeignArg
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -35,8 +37,9 @@ def _described(text: str, error: cst.ParserSyntaxError) -> PythonProblem:
 class PythonSource:
     """One module's text and tree. Offsets are str indexes (LibCST columns count characters)."""
 
-    def __init__(self, text: str, path: str) -> None:
+    def __init__(self, text: str, path: str, foreign: tuple[ForeignArg, ...] = ()) -> None:
         self.text, self.path = text, path
+        self.foreign = foreign  # what other scanned files pass to names this module defines
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as error:

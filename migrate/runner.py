@@ -7,9 +7,11 @@ import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from migrate import callers
+from migrate.callers import ForeignArg
 from migrate.engine import BOM, PYTHON_SUFFIXES, Outcome, check_text, fix_text, is_python
 from migrate.model import Finding, Rule, Severity
 
@@ -25,6 +27,7 @@ POOL_THRESHOLD = 16
 class Candidate:
     path: Path
     explicit: bool  # named on the command line, not found by walking a directory
+    foreign: tuple[ForeignArg, ...] = ()  # what other scanned Python files pass to names defined here
 
 
 @dataclass(frozen=True)
@@ -104,10 +107,10 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     if isinstance(decoded, Finding):
         return _only(name, decoded, selected) if candidate.explicit or marker in data else None
     had_bom = data.startswith(BOM.encode())
-    findings = check_text(decoded, name, options.rules, candidate.explicit)
+    findings = check_text(decoded, name, options.rules, candidate.explicit, candidate.foreign)
     if not options.fix or not findings:
         return FileReport(name, tuple(findings), text=decoded)
-    outcome: Outcome = fix_text(decoded, name, options.rules, options.unsafe)
+    outcome: Outcome = fix_text(decoded, name, options.rules, options.unsafe, candidate.foreign)
     if outcome.fixed is None:
         return FileReport(name, outcome.findings, outcome.applied, text=decoded)
     if path.is_symlink():
@@ -137,8 +140,28 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def with_callers(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Give each Python candidate what the other Python candidates pass to the names it defines."""
+    python = [c for c in candidates if is_python(str(c.path))]
+    if len(python) < 2:
+        return list(candidates)
+    collected = []
+    for candidate in python:
+        try:
+            data = candidate.path.read_bytes()
+        except OSError:
+            continue
+        if len(data) <= MAX_FILE_BYTES and b"kfp" in data:
+            collected.append(callers.collect(data.decode("utf-8", "replace"), str(candidate.path)))
+    found = callers.index(collected)
+    return [
+        replace(c, foreign=callers.for_file(found, str(c.path))) if is_python(str(c.path)) else c for c in candidates
+    ]
+
+
 def run(candidates: Sequence[Candidate], options: Options) -> list[FileReport]:
     """Process every candidate, in parallel when there are many; one file's failure never stops the rest."""
+    candidates = with_callers(candidates)
     if options.jobs > 1 and len(candidates) >= POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=options.jobs) as pool:
             results = list(pool.map(_safe_process, candidates, [options] * len(candidates), chunksize=8))

@@ -163,11 +163,17 @@ class ArgKind(str, Enum):
 
 @dataclass(frozen=True)
 class CallArg:
+    """An argument fed to a component input: in this module (`value` set) or in another scanned file."""
+
     input_name: str
     kind: ArgKind
-    value: cst.BaseExpression
-    call: cst.Call
-    enclosing: cst.FunctionDef | None = None  # the function (usually a pipeline) the call is in
+    value_type: str | None  # `int` for a constant `3` or a pipeline parameter `n: int`; None when unknown
+    value: cst.BaseExpression | None = None  # None for calls in other files
+    caller: str = ""  # the other file, for calls there
+
+    @property
+    def local(self) -> bool:
+        return self.value is not None
 
 
 @dataclass(frozen=True)
@@ -276,33 +282,77 @@ class KfpModule:
         return {symbol: component for component in self.components for symbol in component.symbols}
 
     def call_args(self, component: Component) -> Iterator[CallArg]:
-        """Arguments passed to this component's task factory anywhere in this module."""
+        """Arguments passed to this component's task factory in this module and in the other scanned files."""
         symbols = component.symbols
         for call, enclosing in self.calls:
             if not (isinstance(call.func, cst.Name) and call.func.value in symbols):
                 continue
-            params = {p.name.value for p in enclosing.params.params} if enclosing else set()
-            names = bind_positionals(component, call)
+            params = {p.name.value: p for p in all_params(enclosing)} if enclosing else {}
+            names = bind_positionals(
+                component, [(a.keyword.value if a.keyword else None, bool(a.star)) for a in call.args]
+            )
             for arg, input_name in zip(call.args, names, strict=True):
                 if input_name is not None:
-                    yield CallArg(input_name, arg_kind(arg.value, params), arg.value, call, enclosing)
+                    kind = arg_kind(arg.value, set(params))
+                    yield CallArg(input_name, kind, _value_type(arg.value, kind, params), arg.value)
+        for other in self.src.foreign:
+            if other.symbol not in symbols:
+                continue
+            if other.keyword is not None:
+                name: str | None = other.keyword
+            else:
+                name = bind_positionals(component, [(None, False)] * ((other.position or 0) + 1))[-1]
+            if name is not None:
+                yield CallArg(name, ArgKind[other.kind], other.value_type, None, other.caller)
 
 
-def bind_positionals(component: Component, call: cst.Call) -> list[str | None]:
-    """The input each argument feeds: keywords by name, positionals as kfp 1 bound them (required first)."""
+def bind_positionals(component: Component, args: list[tuple[str | None, bool]]) -> list[str | None]:
+    """The input each (keyword, starred) argument feeds: keywords by name, positionals as kfp 1 bound
+    them, required inputs first (SOURCE K1 `_components._create_task_factory_from_component_spec`)."""
     inputs = [p for p in component.ports if not p.is_output]
     required = [p.v1_name for p in inputs if p.param.default is None]
     optional = [p.v1_name for p in inputs if p.param.default is not None]
     order = iter(required + optional if component.is_v1 else [p.name for p in inputs])
     names: list[str | None] = []
-    for arg in call.args:
-        if arg.star:
+    for keyword, starred in args:
+        if starred:
             names.append(None)
-        elif arg.keyword is not None:
-            names.append(arg.keyword.value)
+        elif keyword is not None:
+            names.append(keyword)
         else:
             names.append(next(order, None))
     return names
+
+
+def all_params(func: cst.FunctionDef) -> list[cst.Param]:
+    return [*func.params.posonly_params, *func.params.params, *func.params.kwonly_params]
+
+
+LITERAL_TYPES = {str: "str", bool: "bool", int: "int", float: "float", list: "list", dict: "dict"}
+
+
+def implied_type(param: cst.Param) -> tuple[str, bool]:
+    """The type a parameter's default implies (`str` without one), and whether that is a guess."""
+    if param.default is None or isinstance(param.default, cst.FormattedString):
+        return "str", False
+    value = literal_value(param.default)
+    if value is NOT_LITERAL:
+        return "str", True
+    return LITERAL_TYPES.get(type(value), "str"), False
+
+
+def _value_type(value: cst.BaseExpression, kind: ArgKind, params: dict[str, cst.Param]) -> str | None:
+    if kind in (ArgKind.CONSTANT, ArgKind.URI):
+        return LITERAL_TYPES.get(type(literal_value(value)))
+    if kind is ArgKind.PARAMETER and isinstance(value, cst.Name):
+        param = params[value.value]
+        annotation = param.annotation.annotation if param.annotation else None
+        if annotation is None:
+            implied, guessed = implied_type(param)
+            return None if guessed else implied
+        if isinstance(annotation, cst.Name) and annotation.value in LITERAL_TYPES.values():
+            return annotation.value
+    return None
 
 
 def arg_kind(value: cst.BaseExpression, pipeline_params: set[str]) -> ArgKind:

@@ -139,3 +139,31 @@ def test_syntax_error_names_the_line() -> None:
 def test_modules_without_kfp_are_skipped_when_walking(tmp_path: Path) -> None:
     (tmp_path / "plain.py").write_text("def f(:\n")
     assert run(list(discover([tmp_path])), Options(rules=ALL)) == []
+
+
+COMPONENTS = (
+    "from kfp.components import InputPath, create_component_from_func\n\n"
+    "def show(data_path: InputPath(), times):\n    print(open(data_path).read() * int(times))\n\n"
+    "show_op = create_component_from_func(show, base_image='python:3.11')\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        ("show_op(data=msg, times=2)", "def show(data: str, times: int):"),
+        ("show_op('hello', 3)", "def show(data: str, times: int):"),
+        ("show_op(data='gs://b/x', times=2)", "def show(data_path: InputPath(), times: int):"),
+    ],
+    ids=["keyword-parameter", "positional-constant", "uri-left-to-human"],
+)
+def test_calls_in_other_scanned_files_decide_file_inputs(tmp_path: Path, call: str, expected: str) -> None:
+    (tmp_path / "comps.py").write_text(COMPONENTS)
+    (tmp_path / "pipe.py").write_text(
+        f"from kfp import dsl\nfrom comps import show_op\n\n@dsl.pipeline(name='p')\ndef p(msg: str = 'hi'):\n    {call}\n"
+    )
+    reports = {Path(r.path).name: r for r in run(list(discover([tmp_path])), Options(rules=ALL, fix=True, unsafe=True))}
+    assert expected in (tmp_path / "comps.py").read_text()
+    if "gs://" in call:
+        [finding] = [f for f in reports["comps.py"].findings if f.code == "KFP217"]
+        assert "pipe.py" in finding.message and "dsl.importer" in finding.message

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from migrate.model import Edit, FixSafety
-from rules._python import PYTHON_PARAMETER_TYPES, ArgKind, CallArg, Component, KfpModule, Port, Role, literal_value
+from rules._python import PYTHON_PARAMETER_TYPES, ArgKind, CallArg, Component, KfpModule, Port, Role
 from rules.py_components._edits import Imports, body_indent, code, prologue, replace
 
 _OPEN_MODES = {
@@ -55,6 +55,8 @@ def plan(module: KfpModule, component: Component, port: Port) -> Plan:
     if kinds and kinds <= VALUE_FEEDS:
         return Plan("value", FixSafety.UNSAFE, feeds=args)
     if kinds == {ArgKind.URI}:
+        if not all(a.local for a in args):
+            return Plan("human", FixSafety.NONE, "callers in other files pass URIs: feed them `dsl.importer`", args)
         return Plan("importer", FixSafety.UNSAFE, feeds=args)
     if kinds & (VALUE_FEEDS | {ArgKind.URI}):
         return Plan("human", FixSafety.NONE, "no one rewrite fits every caller", args)
@@ -175,6 +177,7 @@ def _port_edits(
     out.append(replace(module.src, port.param.annotation.annotation, annotation))
     if chosen.kind == "importer":
         for arg in chosen.feeds:
+            assert arg.value is not None
             importer = (
                 f"{imports.ref('kfp.dsl.importer')}(artifact_uri={code(arg.value)}, "
                 f"artifact_class={imports.ref('kfp.dsl.' + port.artifact_class)}).output"
@@ -183,14 +186,11 @@ def _port_edits(
     return out
 
 
-_LITERAL_TYPES = {str: "str", int: "int", float: "float", bool: "bool", dict: "dict", list: "list"}
-
-
 def _value_type(port: Port, args: tuple[CallArg, ...]) -> str:
     """The marker's parameter type, else the one type every constant caller passes, else `str`."""
     if port.parameter_type:
         return PYTHON_PARAMETER_TYPES[port.parameter_type]
-    types = {_LITERAL_TYPES.get(type(literal_value(a.value))) for a in args if a.kind is ArgKind.CONSTANT}
+    types = {a.value_type for a in args if a.kind in VALUE_FEEDS}
     return (types.pop() or "str") if len(types) == 1 else "str"
 
 

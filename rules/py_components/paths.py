@@ -231,5 +231,9 @@ class FileInputFedValues(_FileParameterRule):
     )
 
     def fields(self, module: KfpModule, component: Component, port: Port, chosen: _convert.Plan) -> dict[str, Any]:
-        kinds = sorted({a.kind.value for a in _convert.feeds(module, component, port)})
+        args = _convert.feeds(module, component, port)
+        kinds = sorted({a.kind.value for a in args})
+        elsewhere = sorted({a.caller for a in args if not a.local})
+        if elsewhere:
+            kinds[-1] += f" (also in {', '.join(elsewhere[:3])}{', ...' if len(elsewhere) > 3 else ''})"
         return {**super().fields(module, component, port, chosen), "fed": " and ".join(kinds)}

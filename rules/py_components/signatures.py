@@ -11,10 +11,10 @@ from migrate.python_source import PythonSource
 from rules._python import (
     NOT_LITERAL,
     PYTHON_PARAMETER_TYPES,
-    ArgKind,
     Component,
     KfpModule,
     Role,
+    implied_type,
     kfp_module,
     literal_value,
     ports_of,
@@ -94,38 +94,9 @@ class UntypedParameter(PythonRule):
                 yield self.at(src, param.name, fix, kind=kind.capitalize(), param=param.name.value, note=note)
 
 
-def implied_type(param: cst.Param) -> tuple[str, bool]:
-    """The type a parameter's default implies (`str` without one), and whether that is a guess."""
-    if param.default is None:
-        return "str", False
-    if isinstance(param.default, cst.FormattedString):
-        return "str", False
-    value = literal_value(param.default)
-    if value is NOT_LITERAL:
-        return "str", True
-    return _BUILTIN_TYPES.get(type(value), "str"), False
-
-
 def _caller_types(module: KfpModule, component: Component, name: str) -> set[str]:
-    """The types callers in the module pass to input `name`: constants' and pipeline parameters'."""
-    found: set[str] = set()
-    for arg in module.call_args(component):
-        if arg.input_name != name:
-            continue
-        if arg.kind is ArgKind.CONSTANT:
-            value = literal_value(arg.value)
-            if value is not None and type(value) in _BUILTIN_TYPES:
-                found.add(_BUILTIN_TYPES[type(value)])
-        elif arg.kind is ArgKind.PARAMETER and arg.enclosing is not None and isinstance(arg.value, cst.Name):
-            param = next((p for p in _params(arg.enclosing) if p.name.value == arg.value.value), None)
-            if param is None:
-                continue
-            annotation = param.annotation.annotation if param.annotation else None
-            if isinstance(annotation, cst.Name) and annotation.value in _BUILTIN_TYPES.values():
-                found.add(annotation.value)
-            elif annotation is None and not implied_type(param)[1]:
-                found.add(implied_type(param)[0])
-    return found
+    """The types callers pass to input `name`: constants' and pipeline parameters', in any scanned file."""
+    return {a.value_type for a in module.call_args(component) if a.input_name == name and a.value_type}
 
 
 class FutureAnnotations(PythonRule):

@@ -1,0 +1,156 @@
+"""Calls across files: what each scanned module passes to names it imports from other scanned modules.
+
+Collected with `ast` (fast, C-parsed) before the rules run, so a component file's rules can see what
+pipelines in other files feed its inputs (`from components import train_op; train_op(data='gs://...')`).
+Static only: imports are resolved to file paths, nothing is imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_TYPES = {str: "str", bool: "bool", int: "int", float: "float", list: "list", dict: "dict"}
+
+
+@dataclass(frozen=True)
+class ForeignArg:
+    """One argument a module outside the component's file passes to it."""
+
+    symbol: str  # the name the component file defines (`train_op`)
+    keyword: str | None  # the input, when passed by keyword
+    position: int | None  # else its position
+    kind: str  # an `ArgKind` name: URI, CONSTANT, PARAMETER, TASK_OUTPUT, OTHER
+    value_type: str | None  # `int` for `3` or for a pipeline parameter `n: int`
+    caller: str  # the calling file, for messages
+
+
+@dataclass(frozen=True)
+class ForeignCalls:
+    """Calls from one module to names it imports from other modules, keyed by the module's file."""
+
+    targets: tuple[tuple[str, ForeignArg], ...]  # (resolved path of the imported module, argument)
+
+
+def collect(text: str, path: str) -> ForeignCalls:
+    """What `path` passes to names imported from other (non-kfp) modules; nothing when it does not parse."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ForeignCalls(())
+    here = Path(path).resolve().parent
+    imported: dict[str, tuple[list[Path], str]] = {}  # local name -> (candidate files, symbol)
+    modules: dict[str, list[Path]] = {}  # local module alias -> candidate files
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and not (node.module or "").startswith("kfp"):
+            files = _candidates(here, node.module or "", node.level)
+            for alias in node.names:
+                imported[alias.asname or alias.name] = (files, alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname and not alias.name.startswith("kfp"):
+                    modules[alias.asname] = _candidates(here, alias.name, 0)
+    if not imported and not modules:
+        return ForeignCalls(())
+    targets: list[tuple[str, ForeignArg]] = []
+    for func in ast.walk(tree):
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        params = {a.arg: a for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
+        defaults = _defaults(func)
+        for call in ast.walk(func):
+            if not isinstance(call, ast.Call):
+                continue
+            resolved = _callee(call.func, imported, modules)
+            if resolved is None:
+                continue
+            files, symbol = resolved
+            for index, (keyword, value) in enumerate(_arguments(call)):
+                kind, value_type = _kind(value, params, defaults)
+                arg = ForeignArg(symbol, keyword, None if keyword else index, kind, value_type, path)
+                targets += [(str(file), arg) for file in files]
+    return ForeignCalls(tuple(targets))
+
+
+def index(collected: Iterable[ForeignCalls]) -> dict[str, tuple[ForeignArg, ...]]:
+    """Arguments by the resolved path of the file that defines the called name."""
+    by_file: dict[str, list[ForeignArg]] = {}
+    for calls in collected:
+        for file, arg in calls.targets:
+            by_file.setdefault(file, []).append(arg)
+    return {file: tuple(args) for file, args in by_file.items()}
+
+
+def for_file(found: Mapping[str, tuple[ForeignArg, ...]], path: str) -> tuple[ForeignArg, ...]:
+    return found.get(str(Path(path).resolve()), ())
+
+
+def _candidates(here: Path, module: str, level: int) -> list[Path]:
+    """Files `module` may name: relative to the importing file's package, or to any folder above it."""
+    parts = [p for p in module.split(".") if p]
+    if level:
+        base = here
+        for _ in range(level - 1):
+            base = base.parent
+        roots = [base]
+    else:
+        roots = [here, *here.parents][:8]
+    found = []
+    for root in roots:
+        for candidate in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
+            if parts and candidate.is_file():
+                found.append(candidate.resolve())
+    return found
+
+
+def _callee(
+    func: ast.expr, imported: dict[str, tuple[list[Path], str]], modules: dict[str, list[Path]]
+) -> tuple[list[Path], str] | None:
+    if isinstance(func, ast.Name) and func.id in imported:
+        return imported[func.id]
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in modules:
+        return modules[func.value.id], func.attr
+    return None
+
+
+def _arguments(call: ast.Call) -> list[tuple[str | None, ast.expr]]:
+    positional = [(None, a) for a in call.args if not isinstance(a, ast.Starred)]
+    return positional + [(k.arg, k.value) for k in call.keywords if k.arg is not None]
+
+
+def _defaults(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
+    args = [*func.args.posonlyargs, *func.args.args]
+    found = {a.arg: d for a, d in zip(args[len(args) - len(func.args.defaults) :], func.args.defaults, strict=True)}
+    found.update({a.arg: d for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=True) if d})
+    return found
+
+
+def _kind(value: ast.expr, params: dict[str, ast.arg], defaults: dict[str, ast.expr]) -> tuple[str, str | None]:
+    try:
+        literal = ast.literal_eval(value)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        literal = ...
+    if literal is not ...:
+        if isinstance(literal, str) and URI.match(literal):
+            return "URI", "str"
+        return "CONSTANT", _TYPES.get(type(literal))
+    if isinstance(value, ast.Name) and value.id in params:
+        annotation = params[value.id].annotation
+        if isinstance(annotation, ast.Name) and annotation.id in _TYPES.values():
+            return "PARAMETER", annotation.id
+        default = defaults.get(value.id)
+        if annotation is None and default is not None:
+            try:
+                return "PARAMETER", _TYPES.get(type(ast.literal_eval(default)))
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                return "PARAMETER", None
+        return "PARAMETER", "str" if annotation is None else None
+    if isinstance(value, ast.Attribute) and value.attr == "output":
+        return "TASK_OUTPUT", None
+    if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Attribute) and value.value.attr == "outputs":
+        return "TASK_OUTPUT", None
+    return "OTHER", None
