@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
@@ -160,6 +161,10 @@ class V1ComponentApi(PythonRule):
         if blocking:
             note = f" (still used: {', '.join(f'`{n}`' for n in blocking)})"
             return self.at(module.src, statement, None, what=f"Importing {names}", note=note)
+        moving = [b for b in bindings if b.qualified.rpartition(".")[2] in _MOVED_TO_DSL and b.local in used]
+        if moving and any(is_v1_file_port(p) for c in module.components for p in c.ports):
+            # Rewriting the file parameters first may leave InputPath/OutputPath unused: then they go.
+            return self.at(module.src, statement, None, what=f"Importing {names}", note=" (after the file parameters)")
         edit = _rewrite_import(module, statement, bindings, used)
         fix = self.fix(edit, title="Import only what kfp 2 still has") if edit else None
         return self.at(module.src, statement, fix, what=f"Importing {names}", note="")
@@ -377,3 +382,57 @@ class KfpV2Namespace(PythonRule):
 
 def _first(bindings: Sequence[ImportBinding], statement: cst.ImportFrom) -> ImportBinding | None:
     return next((b for b in bindings if b.statement is statement), None)
+
+
+_OLD_PYTHON_IMAGE = re.compile(r"^(?:docker\.io/)?(?:library/)?python:(2(?:\.\d+)?|3\.[0-8])(?=$|[.-])")
+
+
+class BaseImageTooOld(PythonRule):
+    code = "KFP218"
+    name = "base-image-too-old-for-kfp2"
+    summary = "Checks for `python:` base images older than 3.9, which cannot install kfp 2 at start-up."
+    message = "`{image}` has Python {version}; kfp 2 installs itself in the container and needs Python 3.9 or later"
+    fix_title = "Use `{fixed}`"
+    rationale = (
+        "A kfp 2 lightweight component runs `pip install kfp==<sdk version>` in its container before the "
+        "function (SOURCE K2 `component_factory._get_packages_to_install_command`), and kfp 2.17 declares "
+        "`Requires-Python: >=3.9`. On `python:3.7`, kfp 1's default and common in v1 code, pip finds no "
+        "matching kfp and the task fails at run time, after the pipeline compiled fine."
+    )
+    severity = Severity.ERROR
+    fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        "A newer Python can change how the function and its pinned packages behave; check "
+        "`packages_to_install` against Python 3.11."
+    )
+    valid = ("from kfp import dsl\n\n@dsl.component(base_image='python:3.11')\ndef f() -> int:\n    return 1\n",)
+    invalid = (
+        Example(
+            "from kfp import dsl\n\n@dsl.component(base_image='python:3.7')\ndef f() -> int:\n    return 1\n",
+            fixed="from kfp import dsl\n\n@dsl.component(base_image='python:3.11')\ndef f() -> int:\n    return 1\n",
+            unsafe=True,
+        ),
+    )
+
+    def check(self, src: PythonSource) -> Iterator[Located]:
+        module = kfp_module(src)
+        for component in module.components:
+            for maker in component.makers:
+                options = dict(named_options(maker))
+                image_arg = options.get("base_image")
+                installs = options.get("install_kfp_package")
+                if image_arg is None or "target_image" in options:
+                    continue
+                if installs is not None and literal_value(installs.value) is False:
+                    continue
+                image = literal_value(image_arg.value)
+                if not isinstance(image, str) or not isinstance(image_arg.value, cst.SimpleString):
+                    continue
+                match = _OLD_PYTHON_IMAGE.match(image)
+                if match is None:
+                    continue
+                version = match.group(1)
+                fixed = image[: match.start(1)] + _V2_BASE_IMAGE.split(":")[1] + image[match.end(1) :]
+                quoted = code(image_arg.value)
+                fix = self.fix(replace(src, image_arg.value, quoted[0] + fixed + quoted[-1]), fixed=fixed)
+                yield self.at(src, image_arg.value, fix, image=image, version=version)
