@@ -95,6 +95,14 @@ class _NameUse(cst.CSTVisitor):
         if node.value == self.name:
             self.read = True
 
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)  # `f(data=x)`: the keyword is not a read of `data`
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)  # `x.data` neither
+        return False
+
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self._binds(node.target)
 
