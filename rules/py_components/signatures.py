@@ -459,3 +459,49 @@ def _named_tuple_fix(rule: PythonRule, module: KfpModule, component: Component, 
     imports = Imports(module)
     text = f"{imports.ref('typing.NamedTuple')}('Outputs', [{', '.join(fields)}])"
     return rule.fix(replace(module.src, annotation, text), *imports.edits())
+
+
+class ArtifactMarkerOnParameterType(PythonRule):
+    code = "KFP219"
+    name = "artifact-marker-on-parameter-type"
+    summary = "Checks for `Input[T]`/`Output[T]` where `T` is a parameter type such as `int` or `str`."
+    message = "`{param}: {annotation}` compiles as a parameter, but at run time the function gets `None`"
+    fix_title = "Annotate `{param}: {fixed}`"
+    rationale = (
+        "kfp 2 compiles `Input[int]` as an `Integer` parameter input and `Output[str]` as a `String` "
+        "parameter output, but its executor treats every `Input[...]`/`Output[...]` annotation as an "
+        "artifact (SOURCE K2 `dsl/executor.py:Executor.execute`), finds none, and passes `None`: run with "
+        "`kfp.local` (kfp 2.17), `n: Input[int]` called with `n=3` prints `None` and succeeds, and "
+        "`label: Output[str]` fails on `open(None)`. A parameter input is annotated with the type itself; "
+        "a parameter output is `OutputPath(T)`, a file the function writes the value to."
+    )
+    severity = Severity.CHANGE
+    fix_safety = FixSafety.UNSAFE
+    fix_safety_note = "The body may use the artifact API (`.path`, `.metadata`); it then needs rewriting too."
+    valid = ("from kfp import dsl\n\n@dsl.component\ndef f(n: int):\n    print(n)\n",)
+    invalid = (
+        Example(
+            "from kfp import dsl\nfrom kfp.dsl import Input\n\n@dsl.component\ndef f(n: Input[int]):\n    print(n)\n",
+            fixed="from kfp import dsl\nfrom kfp.dsl import Input\n\n@dsl.component\ndef f(n: int):\n    print(n)\n",
+            unsafe=True,
+        ),
+    )
+
+    def check(self, src: PythonSource) -> Iterator[Located]:
+        module = kfp_module(src)
+        for _, port in ports_of(module.components):
+            if (
+                port.role not in (Role.INPUT_ARTIFACT, Role.OUTPUT_ARTIFACT)
+                or port.type_name not in _BUILTIN_TYPES.values()
+            ):
+                continue
+            assert port.param.annotation is not None
+            annotation = port.param.annotation.annotation
+            imports = Imports(module)
+            fixed = (
+                port.type_name
+                if port.role is Role.INPUT_ARTIFACT
+                else f"{imports.ref('kfp.dsl.OutputPath')}({port.type_name})"
+            )
+            fix = self.fix(replace(src, annotation, fixed), *imports.edits(), param=port.name, fixed=fixed)
+            yield self.at(src, annotation, fix, param=port.name, annotation=code(annotation))
