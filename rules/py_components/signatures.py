@@ -490,18 +490,14 @@ class ArtifactMarkerOnParameterType(PythonRule):
     def check(self, src: PythonSource) -> Iterator[Located]:
         module = kfp_module(src)
         for _, port in ports_of(module.components):
-            if (
-                port.role not in (Role.INPUT_ARTIFACT, Role.OUTPUT_ARTIFACT)
-                or port.type_name not in _BUILTIN_TYPES.values()
-            ):
+            type_name = port.type_name
+            if port.role not in (Role.INPUT_ARTIFACT, Role.OUTPUT_ARTIFACT) or type_name not in _BUILTIN_TYPES.values():
                 continue
-            assert port.param.annotation is not None
+            assert type_name is not None and port.param.annotation is not None
             annotation = port.param.annotation.annotation
             imports = Imports(module)
             fixed = (
-                port.type_name
-                if port.role is Role.INPUT_ARTIFACT
-                else f"{imports.ref('kfp.dsl.OutputPath')}({port.type_name})"
+                type_name if port.role is Role.INPUT_ARTIFACT else f"{imports.ref('kfp.dsl.OutputPath')}({type_name})"
             )
             fix = self.fix(replace(src, annotation, fixed), *imports.edits(), param=port.name, fixed=fixed)
             yield self.at(src, annotation, fix, param=port.name, annotation=code(annotation))
