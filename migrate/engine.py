@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from migrate.callers import ForeignArg
+from migrate.lines import LineIndex
 from migrate.model import Finding, Fix, FixSafety, Located, PythonRule, Rule, Severity, YamlRule
 from migrate.python_source import PythonProblem, PythonSource
-from migrate.yaml_source import LineIndex, YamlProblem, YamlSource
+from migrate.yaml_source import YamlProblem, YamlSource
 from rules._python import kfp_module
 from rules.yaml_components._common import component
 
@@ -72,13 +73,7 @@ def _check_python(
     findings: list[Finding] = []
     for rule in rules:
         if issubclass(rule, PythonRule):
-            for located in rule().check(src):
-                line, col = src.position(located.start)
-                end_line, end_col = src.position(located.end)
-                severity = located.severity or rule.severity
-                findings.append(
-                    Finding(rule.code, located.message, path, line, col, end_line, end_col, severity, located.fix)
-                )
+            findings.extend(_to_finding(rule, located, src.lines, path) for located in rule().check(src))
     return sorted(findings, key=Finding.sort_key)
 
 

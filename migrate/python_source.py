@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import ast
-import re
 from functools import cached_property
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from migrate.callers import ForeignArg
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+from migrate.lines import PYTHON_LINE_BREAK, LineIndex
 
 
 class PythonProblem(Exception):
@@ -48,7 +46,8 @@ class PythonSource:
             raise PythonProblem("Python nesting too deep to parse", 1, 1) from None
         self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self.module = self.wrapper.module
-        self.line_starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+        self.lines = LineIndex(text, PYTHON_LINE_BREAK)
+        self.line_starts = self.lines.starts
         self.newline = "\r\n" if "\r\n" in text else "\r" if "\r" in text and "\n" not in text else "\n"
         self.cache: dict[str, object] = {}  # analyses that rules share, computed once per parse
 
@@ -70,14 +69,7 @@ class PythonSource:
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a str offset."""
-        lo, hi = 0, len(self.line_starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.line_starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1, offset - self.line_starts[lo] + 1
+        return self.lines.position(offset)
 
     def source(self, node: cst.CSTNode) -> str:
         start, end = self.span(node)

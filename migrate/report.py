@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from migrate.engine import applicable
+from migrate.lines import LineIndex
 from migrate.model import Finding, FixSafety
 from migrate.runner import FileReport
-from migrate.yaml_source import LineIndex
 
 
 def _fix_marker(finding: Finding) -> str:
@@ -66,7 +66,7 @@ def json_report(reports: Sequence[FileReport]) -> str:
     """A JSON array shaped like ruff's `--output-format json`; one line per file never wraps."""
     items: list[dict[str, Any]] = []
     for report in reports:
-        lines = LineIndex(report.text or "")
+        lines = LineIndex.for_path(report.text or "", report.path)
         for finding in sorted(report.findings, key=Finding.sort_key):
             items.append(_json_finding(finding, lines))
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"

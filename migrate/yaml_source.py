@@ -8,13 +8,14 @@ constructed, and only with the safe constructor.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from migrate.lines import YAML_LINE_BREAK, LineIndex
 
 __all__ = ["MappingNode", "Node", "ScalarNode", "SequenceNode", "YamlProblem", "YamlSource", "compose"]
 
@@ -28,8 +29,6 @@ SAFE_TAGS = frozenset(
 # A billion-laughs document is small on disk and huge once aliases are expanded.
 MAX_EXPANDED_NODES = 200_000
 
-_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-
 
 @dataclass(frozen=True)
 class YamlProblem(Exception):
@@ -41,23 +40,6 @@ class YamlProblem(Exception):
 
     def __str__(self) -> str:
         return self.message
-
-
-class LineIndex:
-    """Converts str offsets to 1-based (line, column), counting YAML's line breaks."""
-
-    def __init__(self, text: str) -> None:
-        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
-
-    def position(self, offset: int) -> tuple[int, int]:
-        lo, hi = 0, len(self.starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1, offset - self.starts[lo] + 1
 
 
 def compose(text: str) -> Node | None:
@@ -151,7 +133,7 @@ class YamlSource:
         return self.text[node.start_mark.index : node.end_mark.index]
 
     def newline(self) -> str:
-        match = _LINE_BREAK.search(self.text)
+        match = YAML_LINE_BREAK.search(self.text)
         return match.group() if match else "\n"
 
 

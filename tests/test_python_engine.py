@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -167,3 +168,16 @@ def test_calls_in_other_scanned_files_decide_file_inputs(tmp_path: Path, call: s
     if "gs://" in call:
         [finding] = [f for f in reports["comps.py"].findings if f.code == "KFP217"]
         assert "pipe.py" in finding.message and "dsl.importer" in finding.message
+
+
+def test_json_locations_count_python_line_breaks_only() -> None:
+    """U+2028 inside a Python string is not a line break (it is in YAML): edit rows must not drift."""
+    from migrate.report import json_report
+    from migrate.runner import check_stdin_text
+
+    text = 'X = "a\u2028b"\n' + V1_MODULE
+    report, _ = check_stdin_text(text.encode(), Options(rules=ALL), "m.py")
+    [kfp203] = [f for f in json.loads(json_report([report])) if f["code"] == "KFP203"]
+    assert kfp203["location"]["row"] == 4
+    # the new import goes after line 2, the name and annotation are on line 4, the binding before line 5
+    assert sorted(edit["location"]["row"] for edit in kfp203["fix"]["edits"]) == [3, 4, 4, 5]
