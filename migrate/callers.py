@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+# Shared with the LibCST analysis in rules/_python.py: a constant that names a resource, and literal types.
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_TYPES = {str: "str", bool: "bool", int: "int", float: "float", list: "list", dict: "dict"}
+LITERAL_TYPES = {str: "str", bool: "bool", int: "int", float: "float", list: "list", dict: "dict"}
 
 
 @dataclass(frozen=True)
@@ -137,15 +138,15 @@ def _kind(value: ast.expr, params: dict[str, ast.arg], defaults: dict[str, ast.e
     if literal is not ...:
         if isinstance(literal, str) and URI.match(literal):
             return "URI", "str"
-        return "CONSTANT", _TYPES.get(type(literal))
+        return "CONSTANT", LITERAL_TYPES.get(type(literal))
     if isinstance(value, ast.Name) and value.id in params:
         annotation = params[value.id].annotation
-        if isinstance(annotation, ast.Name) and annotation.id in _TYPES.values():
+        if isinstance(annotation, ast.Name) and annotation.id in LITERAL_TYPES.values():
             return "PARAMETER", annotation.id
         default = defaults.get(value.id)
         if annotation is None and default is not None:
             try:
-                return "PARAMETER", _TYPES.get(type(ast.literal_eval(default)))
+                return "PARAMETER", LITERAL_TYPES.get(type(ast.literal_eval(default)))
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 return "PARAMETER", None
         return "PARAMETER", "str" if annotation is None else None

@@ -8,7 +8,6 @@ imported or run. Semantics: ../shared/docs/kfp-semantics.md §4.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -16,6 +15,7 @@ from functools import cached_property
 
 import libcst as cst
 
+from migrate.callers import LITERAL_TYPES, URI
 from migrate.python_source import PythonSource
 from rules._yaml import ARTIFACT_CLASSES, PARAMETER_TYPES
 
@@ -51,7 +51,6 @@ PYTHON_PARAMETER_TYPES = {
     "Dict": "dict",
     "List": "list",
 }
-URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 class Role(str, Enum):
@@ -203,6 +202,7 @@ class KfpModule:
         self.calls: list[tuple[cst.Call, cst.FunctionDef | None]] = collector.calls
         self.assignments: dict[cst.Call, tuple[str, ...]] = collector.assignments
         self.components: list[Component] = []
+        self._call_args: dict[int, tuple[CallArg, ...]] = {}
         by_func: dict[cst.FunctionDef, Component] = {}
         for func in collector.all_functions:
             for decorator in func.decorators:
@@ -281,8 +281,15 @@ class KfpModule:
     def component_symbols(self) -> dict[str, Component]:
         return {symbol: component for component in self.components for symbol in component.symbols}
 
-    def call_args(self, component: Component) -> Iterator[CallArg]:
-        """Arguments passed to this component's task factory in this module and in the other scanned files."""
+    def call_args(self, component: Component) -> tuple[CallArg, ...]:
+        """Arguments passed to this component's task factory in this module and in the other scanned files.
+        Every file-parameter rule asks for each port, so the answer is kept per component."""
+        found = self._call_args.get(id(component))
+        if found is None:
+            found = self._call_args[id(component)] = tuple(self._find_call_args(component))
+        return found
+
+    def _find_call_args(self, component: Component) -> Iterator[CallArg]:
         symbols = component.symbols
         for call, enclosing in self.calls:
             if not (isinstance(call.func, cst.Name) and call.func.value in symbols):
@@ -328,9 +335,6 @@ def all_params(func: cst.FunctionDef) -> list[cst.Param]:
     return [*func.params.posonly_params, *func.params.params, *func.params.kwonly_params]
 
 
-LITERAL_TYPES = {str: "str", bool: "bool", int: "int", float: "float", list: "list", dict: "dict"}
-
-
 def implied_type(param: cst.Param) -> tuple[str, bool]:
     """The type a parameter's default implies (`str` without one), and whether that is a guess."""
     if param.default is None or isinstance(param.default, cst.FormattedString):
@@ -357,10 +361,10 @@ def _value_type(value: cst.BaseExpression, kind: ArgKind, params: dict[str, cst.
 
 def arg_kind(value: cst.BaseExpression, pipeline_params: set[str]) -> ArgKind:
     if isinstance(value, cst.SimpleString | cst.ConcatenatedString):
-        literal = _literal(value)
+        literal = literal_value(value)
         return ArgKind.URI if isinstance(literal, str) and URI.match(literal) else ArgKind.CONSTANT
     if isinstance(value, cst.Integer | cst.Float | cst.List | cst.Dict | cst.Tuple | cst.UnaryOperation):
-        return ArgKind.CONSTANT if _literal(value) is not _NOT_LITERAL else ArgKind.OTHER
+        return ArgKind.CONSTANT if literal_value(value) is not NOT_LITERAL else ArgKind.OTHER
     if isinstance(value, cst.Name):
         if value.value in ("True", "False", "None"):
             return ArgKind.CONSTANT
@@ -376,22 +380,17 @@ def arg_kind(value: cst.BaseExpression, pipeline_params: set[str]) -> ArgKind:
     return ArgKind.OTHER
 
 
-_NOT_LITERAL = object()
-
-
-def _literal(node: cst.BaseExpression) -> object:
-    try:
-        return ast.literal_eval(cst.Module([]).code_for_node(node))
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return _NOT_LITERAL
+NOT_LITERAL = object()
 
 
 def literal_value(node: cst.BaseExpression | None) -> object:
     """The Python value of a literal expression, or `NOT_LITERAL`."""
-    return _NOT_LITERAL if node is None else _literal(node)
-
-
-NOT_LITERAL = _NOT_LITERAL
+    if node is None:
+        return NOT_LITERAL
+    try:
+        return ast.literal_eval(cst.Module([]).code_for_node(node))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return NOT_LITERAL
 
 
 def _callee(expr: cst.BaseExpression) -> cst.BaseExpression:

@@ -157,14 +157,26 @@ def _binds_parameter(statement: cst.BaseStatement, params: frozenset[str]) -> bo
         return code(small) in ("import tempfile", "import json")
     if not isinstance(small, cst.Assign) or len(small.targets) != 1:
         return False
-    finder = _Names()
-    small.value.visit(finder)
-    return bool(finder.names & params)
+    return bool(names_in(small.value) & params)
+
+
+def names_in(node: cst.CSTNode, skip_imports: bool = False) -> set[str]:
+    """Every `Name` under `node`; with `skip_imports`, not those in import statements."""
+    finder = _Names(skip_imports)
+    node.visit(finder)
+    return finder.names
 
 
 class _Names(cst.CSTVisitor):
-    def __init__(self) -> None:
+    def __init__(self, skip_imports: bool) -> None:
         self.names: set[str] = set()
+        self.skip_imports = skip_imports
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return not self.skip_imports
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return not self.skip_imports
 
     def visit_Name(self, node: cst.Name) -> None:
         self.names.add(node.value)

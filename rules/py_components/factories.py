@@ -19,7 +19,7 @@ from rules._python import (
     literal_value,
 )
 from rules.py_components._convert import is_v1_file_port
-from rules.py_components._edits import Imports, code, replace
+from rules.py_components._edits import Imports, code, names_in, replace
 
 # Positional parameters after `func` (SOURCE K1 `_python_op.py`).
 _POSITIONAL = {
@@ -185,24 +185,8 @@ def _used_names(module: KfpModule) -> set[str]:
     """Names read anywhere outside import statements (one walk per parse)."""
     found = module.src.cache.get("used_names")
     if not isinstance(found, set):
-        finder = _Reads()
-        module.src.module.visit(finder)
-        found = module.src.cache["used_names"] = finder.names
+        found = module.src.cache["used_names"] = names_in(module.src.module, skip_imports=True)
     return found
-
-
-class _Reads(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
 
 
 def _rewrite_maker(module: KfpModule, maker: Maker, component_ref: str) -> list[Edit]:

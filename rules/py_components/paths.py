@@ -29,13 +29,13 @@ class _FileParameterRule(PythonRule):
             for safety in {plan.safety for _, plan in plans} - {FixSafety.NONE}:
                 group = [(port, plan) for port, plan in plans if plan.safety is safety]
                 edits = _convert.edits(module, component, group)
-                title = self.title(*group[0]) if len(group) == 1 else self.group_title(component, safety)
+                title = self.title(*group[0]) if len(group) == 1 else self.group_title(component)
                 fixes[safety] = self.fix(*edits, safety=safety, title=title) if edits else None
             for port, chosen in plans:
                 fields = self.fields(module, component, port, chosen)
                 yield self.at(src, port.param.name, fixes.get(chosen.safety), severity=None, **fields)
 
-    def group_title(self, component: Component, safety: FixSafety) -> str:
+    def group_title(self, component: Component) -> str:
         return f"Rewrite the file parameters of `{component.name}` in kfp 2 form, binding the old names first"
 
     def fields(self, module: KfpModule, component: Component, port: Port, chosen: _convert.Plan) -> dict[str, Any]:

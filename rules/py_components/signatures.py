@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from migrate.callers import LITERAL_TYPES
 from migrate.model import Edit, Example, Fix, FixSafety, Located, PythonRule, Severity
 from migrate.python_source import PythonSource
 from rules._python import (
@@ -22,7 +23,6 @@ from rules._python import (
 from rules._yaml import PARAMETER_TYPES, is_stringish
 from rules.py_components._edits import Imports, code, replace
 
-_BUILTIN_TYPES = {str: "str", bool: "bool", int: "int", float: "float", list: "list", dict: "dict"}
 # String annotations kfp 2 reads as parameters (SOURCE K2 `component_factory.extract_component_interface`).
 _V2_STRING_TYPES = frozenset({"String", "Integer", "Float", "Boolean", "Dict", "List"})
 _ACCEPTED_TYPING = frozenset({"typing.Dict", "typing.List", "typing.Optional", "typing.NamedTuple"})
@@ -251,7 +251,7 @@ def _return_types(func: cst.FunctionDef) -> Iterator[tuple[str, cst.BaseExpressi
 
 
 def _accepted(module: KfpModule, annotation: cst.BaseExpression) -> bool:
-    if isinstance(annotation, cst.Name) and annotation.value in _BUILTIN_TYPES.values():
+    if isinstance(annotation, cst.Name) and annotation.value in LITERAL_TYPES.values():
         return annotation.value not in module.bindings and annotation.value not in module.defined_names
     if isinstance(annotation, cst.Subscript):
         return _accepted(module, annotation.value)
@@ -491,7 +491,7 @@ class ArtifactMarkerOnParameterType(PythonRule):
         module = kfp_module(src)
         for _, port in ports_of(module.components):
             type_name = port.type_name
-            if port.role not in (Role.INPUT_ARTIFACT, Role.OUTPUT_ARTIFACT) or type_name not in _BUILTIN_TYPES.values():
+            if port.role not in (Role.INPUT_ARTIFACT, Role.OUTPUT_ARTIFACT) or type_name not in LITERAL_TYPES.values():
                 continue
             assert type_name is not None and port.param.annotation is not None
             annotation = port.param.annotation.annotation
