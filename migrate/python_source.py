@@ -71,10 +71,6 @@ class PythonSource:
         """1-based (line, column) of a str offset."""
         return self.lines.position(offset)
 
-    def source(self, node: cst.CSTNode) -> str:
-        start, end = self.span(node)
-        return self.text[start:end]
-
     def line_start(self, offset: int) -> int:
         return self.line_starts[self.position(offset)[0] - 1]
 

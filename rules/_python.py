@@ -11,7 +11,6 @@ import ast
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cached_property
 
 import libcst as cst
 
@@ -107,7 +106,6 @@ class Maker:
     qualified: str  # the factory or decorator, e.g. kfp.components.create_component_from_func
     options: tuple[cst.Arg, ...]  # keyword options (the function argument excluded)
     targets: tuple[str, ...] = ()  # names the factory's result is assigned to (`train_op = ...`)
-    via_partial: bool = False  # `@functools.partial(create_component_from_func, ...)`
 
     @property
     def is_v1(self) -> bool:
@@ -116,9 +114,6 @@ class Maker:
     @property
     def is_decorator(self) -> bool:
         return isinstance(self.node, cst.Decorator)
-
-    def option(self, name: str) -> cst.Arg | None:
-        return next((arg for arg in self.options if arg.keyword and arg.keyword.value == name), None)
 
 
 @dataclass
@@ -145,9 +140,6 @@ class Component:
         if any(maker.is_decorator for maker in self.makers):
             names.add(self.name)
         return names
-
-    def port(self, name: str) -> Port | None:
-        return next((p for p in self.ports if p.name == name), None)
 
 
 class ArgKind(str, Enum):
@@ -239,7 +231,7 @@ class KfpModule:
         if name in PARTIAL and isinstance(expr, cst.Call) and expr.args:
             inner = self.qualified(expr.args[0].value)
             if inner in V1_FACTORIES | V1_V2_FACTORIES:
-                return Maker(decorator, inner or "", tuple(a for a in expr.args[1:] if a.keyword), via_partial=True)
+                return Maker(decorator, inner or "", tuple(a for a in expr.args[1:] if a.keyword))
         return None
 
     def _call_maker(self, call: cst.Call) -> tuple[cst.FunctionDef, Maker] | None:
@@ -276,10 +268,6 @@ class KfpModule:
                     if best is None or len(rest) < len(best.split(".", 1)[-1]):
                         best = f"{binding.local}.{rest}"
         return best
-
-    @cached_property
-    def component_symbols(self) -> dict[str, Component]:
-        return {symbol: component for component in self.components for symbol in component.symbols}
 
     def call_args(self, component: Component) -> tuple[CallArg, ...]:
         """Arguments passed to this component's task factory in this module and in the other scanned files.
