@@ -3,7 +3,7 @@
 Usage: /tmp/kfp1/bin/python tests/record_kfp1_interfaces.py [--prune] [FILE.py ...]
 
 Writes `<case>.kfp1.json` beside each file that imports under kfp 1; with no files, records every
-`fixtures/KFP2*/*.in.py` and `fixtures/e2e/**/*.py`. Not run in CI: the JSON files are committed.
+`fixtures/KFP[23]*/*.in.py` and `fixtures/e2e/**/*.py`. Not run in CI: the JSON files are committed.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ def json_path(path: Path) -> Path:
 
 
 def default_files() -> list[Path]:
-    """Every v1 fixture: `fixtures/KFP2*/*.in.py` and `fixtures/e2e/**/*.py` (not `.out.py`)."""
-    files = sorted(FIXTURES.glob("KFP2*/*.in.py")) + sorted(FIXTURES.glob("e2e/**/*.py"))
+    """Every v1 fixture: `fixtures/KFP[23]*/*.in.py` and `fixtures/e2e/**/*.py` (not `.out.py`)."""
+    files = sorted(FIXTURES.glob("KFP[23]*/*.in.py")) + sorted(FIXTURES.glob("e2e/**/*.py"))
     return [f for f in files if not f.name.endswith(SKIPPED_SUFFIXES)]
 
 

@@ -17,7 +17,7 @@ from migrate.registry import all_rules
 from tests.conftest import FIXTURES
 from tests.py_oracle import ModuleOutcome, inspect_module
 
-CASES = sorted(FIXTURES.glob("KFP2*/*.in.py"))
+CASES = sorted(FIXTURES.glob("KFP[23]*/*.in.py"))
 V1_COMPONENTS = re.compile(r"kfp\.components|from\s+kfp\s+import\s+[^\n]*\bcomponents\b")
 RECORD = "record it: /tmp/kfp1/bin/python tests/record_kfp1_interfaces.py {}"
 

@@ -81,7 +81,7 @@ def test_kfp2_modules_have_no_findings_and_stay_byte_identical(name: str) -> Non
     assert fix_text(text, f"{name}.py", ALL, unsafe=True).fixed is None
 
 
-PY_CASES = sorted(FIXTURES.glob("KFP2*/*.in.py"))
+PY_CASES = sorted(FIXTURES.glob("KFP[23]*/*.in.py"))
 
 
 @pytest.mark.parametrize("case", PY_CASES, ids=lambda p: f"{p.parent.name}/{p.name.split('.in.')[0]}")
