@@ -1,16 +1,18 @@
-"""Calls across files: what each scanned module passes to names it imports from other scanned modules.
+"""Facts across files, collected with `ast` (fast, C-parsed) before the rules run.
 
-Collected with `ast` (fast, C-parsed) before the rules run, so a component file's rules can see what
-pipelines in other files feed its inputs (`from components import train_op; train_op(data='gs://...')`).
-Static only: imports are resolved to file paths, nothing is imported.
+Two directions: what each scanned module passes to names it imports from other scanned modules, so a
+component file's rules see what pipelines elsewhere feed its inputs
+(`from components import train_op; train_op(data='gs://...')`); and which files a module loads
+components from or imports names from, so a pipeline's rules can check its wiring against them
+(`load_component_from_file('train.yaml')`). Static only: paths are resolved, nothing is imported.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Shared with the LibCST analysis in rules/_python.py: a constant that names a resource, and literal types.
@@ -35,6 +37,69 @@ class ForeignCalls:
     """Calls from one module to names it imports from other modules, keyed by the module's file."""
 
     targets: tuple[tuple[str, ForeignArg], ...]  # (resolved path of the imported module, argument)
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A file a module loads a component from or imports names from."""
+
+    path: str
+    text: str  # as this run sees it: for a component file this run fixes, the fixed text
+    original: str  # as it is on disk (what kfp 1 loaded)
+
+
+@dataclass(frozen=True)
+class CrossFile:
+    """What the other scanned files say about one module: who calls it, and the texts it depends on."""
+
+    calls: tuple[ForeignArg, ...] = ()  # what other modules pass to names this one defines
+    # Files this module loads components from (`yaml:<path as written>`) or imports names from
+    # (`py:<module as written>`).
+    sources: Mapping[str, Dependency] = field(default_factory=dict)
+
+
+NO_CROSS_FILE = CrossFile()
+LOADERS = ("load_component_from_file",)
+
+
+def dependencies(text: str, path: str) -> Iterator[tuple[str, Path]]:
+    """(`yaml:<literal>` or `py:<module>`, resolved file) for each component file loaded with a literal
+    path (relative to the calling file's folder, as pipelines next to their components write it) and
+    each non-kfp module imported with `from ... import`."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    here = Path(path).resolve().parent
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not (node.module or "").startswith("kfp"):
+            for file in _candidates(here, node.module or "", node.level)[:1]:
+                yield f"py:{'.' * node.level}{node.module or ''}", file
+        elif isinstance(node, ast.Call) and node.args and _called_name(node.func) in LOADERS:
+            literal = path_literal(node.args[0])
+            if literal is not None and (here / literal).is_file():
+                yield f"yaml:{literal}", (here / literal).resolve()
+
+
+def _called_name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def path_literal(node: ast.expr) -> str | None:
+    """`'a/b.yaml'`, or `os.path.join(os.path.dirname(__file__), 'a', 'b.yaml')` as `a/b.yaml`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Call) and _called_name(node.func) == "join" and node.args:
+        first, *rest = node.args
+        is_here = (
+            isinstance(first, ast.Call)
+            and _called_name(first.func) == "dirname"
+            and any(isinstance(a, ast.Name) and a.id == "__file__" for a in first.args)
+        )
+        parts = [a.value for a in rest if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if is_here and parts and len(parts) == len(rest):
+            return "/".join(parts)
+    return None
 
 
 def collect(text: str, path: str) -> ForeignCalls:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from migrate.callers import ForeignArg
+from migrate.callers import NO_CROSS_FILE, CrossFile
 from migrate.lines import LineIndex
 from migrate.model import Finding, Fix, FixSafety, Located, PythonRule, Rule, Severity, YamlRule
 from migrate.python_source import PythonProblem, PythonSource
@@ -49,17 +49,17 @@ def _to_finding(rule: type[Rule], located: Located, lines: LineIndex, path: str)
 
 
 def check_text(
-    text: str, path: str, rules: Sequence[type[Rule]], explicit: bool = True, foreign: tuple[ForeignArg, ...] = ()
+    text: str, path: str, rules: Sequence[type[Rule]], explicit: bool = True, foreign: CrossFile = NO_CROSS_FILE
 ) -> list[Finding]:
     """Findings for one file's text (BOM already removed); the suffix of `path` picks the language.
-    `foreign`: what other scanned Python files pass to names this one defines."""
+    `foreign`: what the other scanned files say about this one (callers, loaded components)."""
     if is_python(path):
         return _check_python(text, path, rules, explicit, foreign)
     return _check_yaml(text, path, rules, explicit)
 
 
 def _check_python(
-    text: str, path: str, rules: Sequence[type[Rule]], explicit: bool, foreign: tuple[ForeignArg, ...]
+    text: str, path: str, rules: Sequence[type[Rule]], explicit: bool, foreign: CrossFile
 ) -> list[Finding]:
     """Modules that do not import kfp yield none."""
     try:
@@ -132,7 +132,7 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 
 def fix_text(
-    text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool = False, foreign: tuple[ForeignArg, ...] = ()
+    text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool = False, foreign: CrossFile = NO_CROSS_FILE
 ) -> Outcome:
     """Fix until nothing applicable is left (at most MAX_PASSES), re-parsing after every pass."""
     current, applied = text, 0
@@ -171,7 +171,7 @@ def _parse_problem(text: str, path: str) -> str | None:
 
 
 def _refused(
-    text: str, path: str, rules: Sequence[type[Rule]], detail: str, foreign: tuple[ForeignArg, ...]
+    text: str, path: str, rules: Sequence[type[Rule]], detail: str, foreign: CrossFile
 ) -> Outcome:
     findings = check_text(text, path, rules, foreign=foreign)
     refusal = Finding("KFP007", detail, path, 1, 1, 1, 1, Severity.ERROR)

@@ -8,7 +8,7 @@ from functools import cached_property
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from migrate.callers import ForeignArg
+from migrate.callers import NO_CROSS_FILE, CrossFile
 from migrate.lines import PYTHON_LINE_BREAK, LineIndex
 
 
@@ -35,9 +35,9 @@ def _described(text: str, error: cst.ParserSyntaxError) -> PythonProblem:
 class PythonSource:
     """One module's text and tree. Offsets are str indexes (LibCST columns count characters)."""
 
-    def __init__(self, text: str, path: str, foreign: tuple[ForeignArg, ...] = ()) -> None:
+    def __init__(self, text: str, path: str, foreign: CrossFile = NO_CROSS_FILE) -> None:
         self.text, self.path = text, path
-        self.foreign = foreign  # what other scanned files pass to names this module defines
+        self.foreign = foreign  # what the other scanned files say about this module
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as error:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migrate import callers
-from migrate.callers import ForeignArg
+from migrate.callers import NO_CROSS_FILE, CrossFile
 from migrate.engine import BOM, PYTHON_SUFFIXES, Outcome, check_text, fix_text, is_python
 from migrate.model import Finding, Rule, Severity
 
@@ -27,7 +27,7 @@ POOL_THRESHOLD = 16
 class Candidate:
     path: Path
     explicit: bool  # named on the command line, not found by walking a directory
-    foreign: tuple[ForeignArg, ...] = ()  # what other scanned Python files pass to names defined here
+    foreign: CrossFile = NO_CROSS_FILE  # what the other scanned files say about this one
 
 
 @dataclass(frozen=True)
@@ -140,28 +140,57 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def with_callers(candidates: Sequence[Candidate]) -> list[Candidate]:
-    """Give each Python candidate what the other Python candidates pass to the names it defines."""
+def with_callers(candidates: Sequence[Candidate], options: Options | None = None) -> list[Candidate]:
+    """Give each Python candidate what the other Python files say about it: what they pass to the names it
+    defines, and the texts of the component files and modules it loads or imports. When fixing, a loaded
+    component that is itself being fixed is seen as it will be once fixed, so one run converges."""
     python = [c for c in candidates if is_python(str(c.path))]
-    if len(python) < 2:
-        return list(candidates)
-    collected = []
+    texts: dict[Path, str] = {}
     for candidate in python:
-        try:
-            data = candidate.path.read_bytes()
-        except OSError:
-            continue
-        if len(data) <= MAX_FILE_BYTES and b"kfp" in data:
-            collected.append(callers.collect(data.decode("utf-8", "replace"), str(candidate.path)))
-    found = callers.index(collected)
+        text = _small_text(candidate.path)
+        if text is not None and "kfp" in text:
+            texts[candidate.path] = text
+    if not texts:
+        return list(candidates)
+    found = callers.index(callers.collect(text, str(path)) for path, text in texts.items())
+    fixing = {c.path.resolve() for c in candidates} if options is not None and options.fix else set()
+    sources: dict[Path, dict[str, callers.Dependency]] = {}
+    for path, text in texts.items():
+        for key, file in callers.dependencies(text, str(path)):
+            dependency = _dependency_text(file, fixing, options)
+            if dependency is not None:
+                sources.setdefault(path, {})[key] = dependency
     return [
-        replace(c, foreign=callers.for_file(found, str(c.path))) if is_python(str(c.path)) else c for c in candidates
+        replace(c, foreign=CrossFile(callers.for_file(found, str(c.path)), sources.get(c.path, {})))
+        if c.path in texts
+        else c
+        for c in candidates
     ]
+
+
+def _small_text(path: Path) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data.decode("utf-8", "replace").removeprefix(BOM) if len(data) <= MAX_FILE_BYTES else None
+
+
+def _dependency_text(file: Path, fixing: set[Path], options: Options | None) -> callers.Dependency | None:
+    """A loaded component or imported module; a YAML component this run fixes is seen fixed."""
+    text = _small_text(file)
+    is_yaml = file.suffix.lower() in YAML_SUFFIXES
+    if text is None or not (is_yaml or "kfp" in text):
+        return None
+    if options is not None and is_yaml and file in fixing:
+        fixed = fix_text(text, str(file), options.rules, options.unsafe).fixed
+        return callers.Dependency(str(file), fixed if fixed is not None else text, text)
+    return callers.Dependency(str(file), text, text)
 
 
 def run(candidates: Sequence[Candidate], options: Options) -> list[FileReport]:
     """Process every candidate, in parallel when there are many; one file's failure never stops the rest."""
-    candidates = with_callers(candidates)
+    candidates = with_callers(candidates, options)
     if options.jobs > 1 and len(candidates) >= POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=options.jobs) as pool:
             results = list(pool.map(_safe_process, candidates, [options] * len(candidates), chunksize=8))
