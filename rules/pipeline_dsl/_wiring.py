@@ -238,6 +238,10 @@ def _annotation_type(module: KfpModule, annotation: cst.BaseExpression | None) -
         return None, ""
     text = type_text(annotation) or ""
     if isinstance(annotation, cst.Subscript):
+        marker = (module.qualified(annotation.value) or "").rpartition(".")
+        element = annotation.slice[0].slice if annotation.slice else None
+        if marker[0] in KFP_MODULES and marker[2] in ("Input", "Output") and isinstance(element, cst.Index):
+            return _annotation_type(module, element.value)
         text = type_text(annotation.value) or ""
     python = {"Dict": "dict", "List": "list", "Text": "str"}.get(text, text)
     if python in PARAMETER_OF_PYTHON:
@@ -262,7 +266,9 @@ def _return_outputs(module: KfpModule, func: cst.FunctionDef) -> list[Slot]:
 
 
 def _named_tuple_fields(node: cst.BaseExpression) -> list[tuple[str, cst.BaseExpression]] | None:
-    """`NamedTuple('Outputs', [('a', int), ...])` fields, else None."""
+    """`NamedTuple('Outputs', [('a', int), ...])` or `NamedTuple('Outputs', a=int)` fields, else None."""
+    if isinstance(node, cst.Call) and len(node.args) > 1 and all(a.keyword for a in node.args[1:]):
+        return [(a.keyword.value, a.value) for a in node.args[1:] if a.keyword is not None]
     if not (isinstance(node, cst.Call) and len(node.args) >= 2 and isinstance(node.args[1].value, cst.List)):
         return None
     fields = []

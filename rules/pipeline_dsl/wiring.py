@@ -186,8 +186,8 @@ class ValueIntoArtifactInput(PythonRule):
                 slot, feed = item.slot, item.feed
                 if slot is None or slot.nature is not Nature.ARTIFACT:
                     continue
-                if feed.kind not in ("constant", "uri", "parameter"):
-                    continue
+                if feed.kind not in ("constant", "uri", "parameter") or feed.nature is not Nature.PARAMETER:
+                    continue  # a pipeline's own artifact input, or a parameter of unknown type
                 fix = None
                 if feed.kind == "uri":
                     imports = Imports(found.module)

@@ -234,6 +234,12 @@ def _return_types(func: cst.FunctionDef) -> Iterator[tuple[str, cst.BaseExpressi
     if func.returns is None:
         return
     annotation = func.returns.annotation
+    if isinstance(annotation, cst.Call) and annotation.args and all(a.keyword for a in annotation.args[1:]):
+        # `NamedTuple('Outputs', a=int, b=str)`: the keyword form kfp 2 reads too
+        for arg in annotation.args[1:]:
+            if arg.keyword is not None:
+                yield arg.keyword.value, arg.value
+        return
     if isinstance(annotation, cst.Call) and len(annotation.args) == 2:
         fields = annotation.args[1].value
         if isinstance(fields, cst.List | cst.Tuple):
