@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from migrate.callers import NO_CROSS_FILE, CrossFile
 from migrate.lines import LineIndex
-from migrate.model import Finding, Fix, FixSafety, Located, PythonRule, Rule, Severity, YamlRule
+from migrate.model import Finding, Fix, FixSafety, Located, NewFile, PythonRule, Rule, Severity, YamlRule
 from migrate.python_source import PythonProblem, PythonSource
 from migrate.yaml_source import YamlProblem, YamlSource
 from rules._python import kfp_module
@@ -34,6 +34,8 @@ class Outcome:
     findings: tuple[Finding, ...]
     fixed: str | None = None
     applied: int = 0
+    created: tuple[NewFile, ...] = ()  # files the applied fixes create beside this one
+    creators: frozenset[str] = frozenset()  # codes of the rules whose fixes create them
 
 
 def problem_finding(problem: YamlProblem, text: str, path: str) -> Finding:
@@ -107,6 +109,15 @@ def applicable(fix: Fix | None, unsafe: bool) -> bool:
 
 def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
     """Apply every fix that overlaps no fix already taken, in order of its first edit."""
+    chosen = chosen_fixes(fixes)
+    edits = sorted((edit for fix in chosen for edit in fix.edits), key=lambda e: (e.start, e.end), reverse=True)
+    for edit in edits:
+        text = text[: edit.start] + edit.text + text[edit.end :]
+    return text, len(chosen)
+
+
+def chosen_fixes(fixes: Sequence[Fix]) -> list[Fix]:
+    """The fixes one pass applies: each overlaps no fix taken before it, in order of its first edit."""
     taken: list[tuple[int, int]] = []
     chosen: list[Fix] = []
     for fix in sorted(fixes, key=lambda f: min((e.start, e.end) for e in f.edits)):
@@ -117,10 +128,7 @@ def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
             continue
         taken.extend(spans)
         chosen.append(fix)
-    edits = sorted((edit for fix in chosen for edit in fix.edits), key=lambda e: (e.start, e.end), reverse=True)
-    for edit in edits:
-        text = text[: edit.start] + edit.text + text[edit.end :]
-    return text, len(chosen)
+    return chosen
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -136,11 +144,17 @@ def fix_text(
 ) -> Outcome:
     """Fix until nothing applicable is left (at most MAX_PASSES), re-parsing after every pass."""
     current, applied = text, 0
+    created: dict[str, NewFile] = {}
+    creators: set[str] = set()
     for _ in range(MAX_PASSES):
         findings = check_text(current, path, rules, foreign=foreign)
         fixes = [f.fix for f in findings if f.fix is not None and applicable(f.fix, unsafe)]
         if not fixes:
             break
+        for fix in chosen_fixes(fixes):
+            if fix.creates:
+                created.update((new.name, new) for new in fix.creates)
+                creators.update(f.code for f in findings if f.fix is fix)
         candidate, count = apply_fixes(current, fixes)
         broken = _parse_problem(candidate, path)
         if broken:
@@ -153,7 +167,11 @@ def fix_text(
             detail = f"fixes did not settle after {MAX_PASSES} passes; nothing was written"
             return _refused(text, path, rules, detail, foreign)
     remaining = tuple(check_text(current, path, rules, foreign=foreign))
-    return Outcome(remaining, current if current != text else None, applied)
+    if current == text:
+        created.clear()
+    return Outcome(
+        remaining, current if current != text else None, applied, tuple(created.values()), frozenset(creators)
+    )
 
 
 def _parse_problem(text: str, path: str) -> str | None:
@@ -170,9 +188,7 @@ def _parse_problem(text: str, path: str) -> str | None:
     return None
 
 
-def _refused(
-    text: str, path: str, rules: Sequence[type[Rule]], detail: str, foreign: CrossFile
-) -> Outcome:
+def _refused(text: str, path: str, rules: Sequence[type[Rule]], detail: str, foreign: CrossFile) -> Outcome:
     findings = check_text(text, path, rules, foreign=foreign)
     refusal = Finding("KFP007", detail, path, 1, 1, 1, 1, Severity.ERROR)
     return Outcome(tuple([refusal, *(replace(f, fix=None) for f in findings)]))

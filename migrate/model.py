@@ -40,10 +40,19 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class NewFile:
+    """A file a fix creates beside the fixed one; `name` is relative to the fixed file's directory."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Fix:
     title: str
     safety: FixSafety
     edits: tuple[Edit, ...]
+    creates: tuple[NewFile, ...] = ()  # written by the runner, never over a different existing file
 
 
 @dataclass(frozen=True)

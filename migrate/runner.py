@@ -13,7 +13,7 @@ from pathlib import Path
 from migrate import callers
 from migrate.callers import NO_CROSS_FILE, CrossFile
 from migrate.engine import BOM, PYTHON_SUFFIXES, Outcome, check_text, fix_text, is_python
-from migrate.model import Finding, Rule, Severity
+from migrate.model import Finding, NewFile, Rule, Severity
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SUFFIXES = YAML_SUFFIXES + PYTHON_SUFFIXES
@@ -41,6 +41,7 @@ class FileReport:
     fixed: str | None = None  # set when fixes changed the text (written unless --diff)
     written: bool = False
     text: str | None = None  # the text the findings' offsets refer to
+    created: tuple[NewFile, ...] = ()  # files the fixes create (written unless --diff); names are full paths
 
 
 @dataclass(frozen=True)
@@ -117,13 +118,73 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
         detail = f"is a symlink to {os.path.realpath(path)}: not rewritten; fix the target instead"
         refusal = _file_finding("KFP006", detail, name)
         return FileReport(name, (refusal, *findings), text=decoded)
+    created, refusals = _new_files(path, outcome.created)
+    if refusals:
+        # A fix whose new file would replace a different one is not applied at all, its edits included.
+        rules = tuple(rule for rule in options.rules if rule.code not in outcome.creators)
+        kept = tuple(f for f in findings if f.code in outcome.creators and f.code in selected)
+        if kept:
+            refusals = tuple(replace(r, line=kept[0].line, col=kept[0].col) for r in refusals)
+            refusals = tuple(replace(r, end_line=r.line, end_col=r.col) for r in refusals)
+        outcome = fix_text(decoded, name, rules, options.unsafe, candidate.foreign)
+        outcome = replace(outcome, findings=(*refusals, *(replace(f, fix=None) for f in kept), *outcome.findings))
+        created = ()
+    if outcome.fixed is None:  # the held-back fix was the only change
+        return FileReport(name, outcome.findings, outcome.applied, text=decoded)
     if options.write:
+        for new in created:  # first: a comment in the fixed file may name them
+            _create_atomic(Path(new.name), new.text, path)
         _write_atomic(path, (BOM if had_bom else "") + outcome.fixed)
-    return FileReport(name, outcome.findings, outcome.applied, decoded, outcome.fixed, options.write, outcome.fixed)
+    return FileReport(
+        name, outcome.findings, outcome.applied, decoded, outcome.fixed, options.write, outcome.fixed, created
+    )
+
+
+def _new_files(path: Path, files: Sequence[NewFile]) -> tuple[tuple[NewFile, ...], tuple[Finding, ...]]:
+    """The files to create beside `path` (full paths; those already there with the same text are left out),
+    and a refusal for each that exists with other content: it is never overwritten."""
+    created: list[NewFile] = []
+    refusals: list[Finding] = []
+    for new in files:
+        target = path.parent / new.name
+        if not (target.exists() or target.is_symlink()):
+            created.append(NewFile(str(target), new.text))
+            continue
+        try:
+            same = target.is_file() and target.read_bytes().decode("utf-8") == new.text
+        except (OSError, UnicodeDecodeError):
+            same = False
+        if not same:
+            detail = (
+                f"not fixed: the fix would create {target}, which exists with other content; it is never "
+                "overwritten: move it away (or compare it with the fix's) and run again"
+            )
+            refusals.append(_file_finding("KFP007", detail, str(path)))
+    return tuple(created), tuple(refusals)
 
 
 def _only(name: str, finding: Finding, selected: set[str]) -> FileReport:
     return FileReport(name, (finding,) if finding.code in selected else ())
+
+
+def _create_atomic(target: Path, text: str, source: Path) -> None:
+    """Create `target` through a temporary file, with `source`'s mode minus exec bits; never replace a file."""
+    mode = stat.S_IMODE(source.stat().st_mode) & ~(stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".kfp-migrate")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(text.encode("utf-8"))
+        os.chmod(temp, mode)
+        try:
+            os.link(temp, target)  # raises FileExistsError if the file appeared meanwhile; os.replace would not
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links on this file system
+            if target.exists() or target.is_symlink():
+                raise FileExistsError(f"{target} appeared while it was being created") from None
+            os.replace(temp, target)
+    finally:
+        Path(temp).unlink(missing_ok=True)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -218,6 +279,9 @@ def check_stdin_text(data: bytes, options: Options, name: str = "-") -> tuple[Fi
     if not options.fix:
         return FileReport(name, tuple(check_text(decoded, name, options.rules)), text=decoded), decoded
     outcome = fix_text(decoded, name, options.rules, options.unsafe)
+    if outcome.created:  # standard input has no folder to write a new file into: skip those fixes
+        rules = tuple(r for r in options.rules if r.code not in outcome.creators)
+        outcome = fix_text(decoded, name, rules, options.unsafe)
     text = outcome.fixed if outcome.fixed is not None else decoded
     report = FileReport(name, outcome.findings, outcome.applied, decoded, outcome.fixed, text=text)
     return report, (BOM if had_bom else "") + text

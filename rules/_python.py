@@ -41,6 +41,8 @@ V2_DSL_MODULES = ("kfp.dsl", "kfp.v2.dsl")
 V2_COMPONENT_DECORATORS = frozenset(f"{m}.component" for m in V2_DSL_MODULES)
 PIPELINE_DECORATORS = frozenset(f"{m}.pipeline" for m in V2_DSL_MODULES)
 PARTIAL = frozenset({"functools.partial"})
+# Submodules `kfp/__init__.py` imports (directly or through them), so `import kfp` reaches them.
+KFP_INIT_IMPORTS = frozenset({"dsl", "components", "compiler", "client", "Client"})
 # kfp 2 lightweight components need these python types for parameters (§4.2).
 PYTHON_PARAMETER_TYPES = {
     "String": "str",
@@ -264,7 +266,10 @@ class KfpModule:
                     return binding.local
                 if target.startswith(binding.qualified + "."):
                     rest = target.removeprefix(binding.qualified + ".")
-                    # `import kfp` gives kfp.dsl only because kfp/__init__ imports it; prefer a closer binding.
+                    # `import kfp` gives kfp.dsl only because kfp/__init__ imports it (not kfp.kubernetes);
+                    # prefer a closer binding.
+                    if binding.qualified == "kfp" and rest.split(".")[0] not in KFP_INIT_IMPORTS:
+                        continue
                     if best is None or len(rest) < len(best.split(".", 1)[-1]):
                         best = f"{binding.local}.{rest}"
         return best

@@ -13,7 +13,9 @@ from tests.conftest import FIXTURES, shared_dir
 from tests.kfp_oracle import compile_component_text
 
 ALL = all_rules()
-OUT_FIXTURES = sorted(FIXTURES.glob("KFP1*/*.out.yaml"))
+# A fixed graph component is still a graph (kfp 2 cannot load it); tests/test_graph_oracle.py compiles the
+# `@dsl.pipeline` module its fix writes instead.
+OUT_FIXTURES = sorted(p for p in FIXTURES.glob("KFP1*/*.out.yaml") if p.parent.name != "KFP141")
 
 
 def _errors(text: str) -> list[str]:

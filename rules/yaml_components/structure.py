@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from migrate.model import Edit, Example, Fix, FixSafety, Located, Severity, YamlRule
+from migrate.model import Edit, Example, Fix, FixSafety, Located, NewFile, Severity, YamlRule
 from migrate.yaml_edit import add_pair, content_end, decorated, line_end, remove_pair, scalar, source_of
 from migrate.yaml_source import (
     MappingNode,
     Node,
     ScalarNode,
     YamlSource,
+    construct,
     mapping_get,
     mapping_items,
     mapping_key,
@@ -18,6 +20,7 @@ from migrate.yaml_source import (
 )
 from rules._yaml import Kind
 from rules.yaml_components._common import component
+from rules.yaml_components.graph_pipeline import COMMENT, COMMENT_PATTERN, Unsupported, companion_name, generate
 
 _SEMANTICS = "../shared/docs/kfp-semantics.md"
 # v1 `ComponentSpec.__init__` parameters (kfp 2 `dsl/v1_structures.py`, same as kfp 1.8.22).
@@ -30,23 +33,51 @@ class GraphImplementation(YamlRule):
     summary = "Checks for graph components (`implementation.graph`), which kfp 2 cannot load."
     message = (
         "Graph component: kfp 2 loads only container components "
-        "(`NotImplementedError: Container implementation not found.`)"
+        "(`NotImplementedError: Container implementation not found.`){detail}"
     )
+    fix_title = "Write the graph as a `@dsl.pipeline` in `{companion}`"
     rationale = (
         "A v1 graph component wires other components together under `implementation.graph`. kfp 2 loads "
         "only `implementation.container` from a v1 file and raises `NotImplementedError: Container "
         "implementation not found.`; the kfp 2 form of a graph is a `@dsl.pipeline` function, which can be "
-        f"used as a component inside other pipelines. ({_SEMANTICS} §1.1, §5; probe Y61.)"
+        f"used as a component inside other pipelines. ({_SEMANTICS} §1.1, §5; probe Y61.)\n\n"
+        "The fix writes that pipeline into a new module beside the YAML (`component.yaml` -> "
+        "`component_pipeline.py`: an importable name that leaves alone the `component.py` many v1 components "
+        "keep beside their YAML), and adds a comment naming it to the YAML, which kfp 2 still cannot load. "
+        "Each task loads its component as kfp 1 did (SOURCE K1 `components/_components.py:_resolve_graph_task`): "
+        "`componentRef.url` with `components.load_component_from_url`, a relative or `file://` one with "
+        "`load_component_from_file` (relative to the module), an inline `spec` with `load_component_from_text`. "
+        "Graph inputs become pipeline parameters typed as kfp 2 types the v1 type (artifact types as "
+        "`dsl.Input[...]`, defaults converted as kfp 2 converts them), `taskOutput` arguments read "
+        "`task.outputs[...]` under the names kfp 2 gives a loaded v1 component (KFP145), tasks follow their "
+        "dependencies, each keeps its task id as display name, and `outputValues` are returned as the "
+        "pipeline's `NamedTuple` outputs."
     )
     severity = Severity.ERROR
-    fix_safety = FixSafety.NONE
-    fix_safety_note = "Rewrite the graph as a `@dsl.pipeline` function that loads each task's component."
+    fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        "Review the generated module. Constants are passed as YAML typed them (kfp 1 did the same), and kfp 2 "
+        "checks them against the children's types when the pipeline is built. `maxRetries` becomes "
+        "`set_retry` and a `P0D` cache staleness `set_caching_options(False)`, although kfp 1.8.22 ignored a "
+        "graph task's execution options when it expanded the graph. No fix when a task names its component "
+        "only by `name` (kfp 1's `ComponentStore.default_store` lookup), has `isEnabled`, `annotations` or "
+        "other execution options, or when an input, output or default has no kfp 2 pipeline form; the "
+        "message says which. Never written over an existing module with other content."
+    )
     valid = ("name: t\nimplementation:\n  container:\n    image: alpine\n    command: [echo]\n",)
     invalid = (
         Example(
             "name: g\ninputs:\n- {name: a, type: String}\nimplementation:\n  graph:\n    tasks:\n"
             "      step:\n        componentRef: {url: 'https://example.com/component.yaml'}\n"
-            "        arguments:\n          x: {graphInput: {inputName: a}}\n"
+            "        arguments:\n          x: {graphInput: {inputName: a}}\n",
+            "name: g\ninputs:\n- {name: a, type: String}\n"
+            "# kfp 2: see example_pipeline.py (kfp-migrate KFP141)\nimplementation:\n  graph:\n    tasks:\n"
+            "      step:\n        componentRef: {url: 'https://example.com/component.yaml'}\n"
+            "        arguments:\n          x: {graphInput: {inputName: a}}\n",
+            unsafe=True,
+        ),
+        Example(
+            "name: g\nimplementation:\n  graph:\n    tasks:\n      step:\n        componentRef: {name: xgboost/train}\n"
         ),
     )
 
@@ -56,8 +87,26 @@ class GraphImplementation(YamlRule):
             return
         implementation = mapping_get(found.root, "implementation")
         key = mapping_key(implementation, "graph")
-        if key is not None:
-            yield self.at(key)
+        if key is None:
+            return
+        existing = COMMENT_PATTERN.search(src.text)
+        if existing is not None:
+            detail = f"; its kfp 2 form is the `@dsl.pipeline` in `{existing.group(1)}`"
+            yield self.at(key, detail=detail)
+            return
+        companion = companion_name(src.path)
+        try:
+            text = generate(construct(found.root), src.path.replace("\\", "/").rsplit("/", 1)[-1])
+        except Unsupported as reason:
+            yield self.at(key, detail=f"; no `@dsl.pipeline` can be generated: {reason}")
+            return
+        implementation_key = mapping_key(found.root, "implementation")
+        offset = 0
+        if implementation_key is not None and implementation_key.start_mark.column == 0:
+            offset = implementation_key.start_mark.index
+        comment = COMMENT.format(name=companion) + src.newline()
+        fix = replace(self.fix(Edit(offset, offset, comment), companion=companion), creates=(NewFile(companion, text),))
+        yield self.at(key, fix, detail="")
 
 
 def _annotation_text(src: YamlSource, value: ScalarNode) -> str:
