@@ -1,6 +1,6 @@
 """A kfp 1 pipeline of Python function components, as `kfp-migrate fix` finds it."""
 import kfp
-from kfp import dsl
+from kfp import dsl, gcp
 from kfp.components import InputPath, OutputPath, create_component_from_func
 
 
@@ -24,8 +24,9 @@ train_op = create_component_from_func(train, base_image='python:3.11', packages_
 @dsl.pipeline(name='training')
 def training(rows=100, epochs: int = 3):
     data = make_data_op(rows=rows)
-    train_op(data=data.outputs['data'], epochs=epochs)
+    train = train_op(data.outputs['data'], epochs=epochs).apply(gcp.use_gcp_secret('user-gcp-sa'))
+    train.set_gpu_limit(1)
 
 
 if __name__ == '__main__':
-    kfp.compiler.Compiler().compile(training, 'training.yaml')
+    kfp.compiler.Compiler().compile(training, 'training.tar.gz')
