@@ -218,18 +218,6 @@ def pipeline_functions(module: KfpModule) -> set[str]:
     return names
 
 
-def _builds_tasks(module: KfpModule, func: cst.FunctionDef) -> bool:
-    factories = task_factories(module)
-    for call, enclosing in module.calls:
-        if enclosing is not func:
-            continue
-        if isinstance(call.func, cst.Name) and call.func.value in factories:
-            return True
-        if module.qualified(call.func) in _V1_OPS:
-            return True
-    return False
-
-
 def enclosing_function(src: PythonSource, node: cst.CSTNode) -> cst.FunctionDef | None:
     parent = src.parents.get(node)
     while parent is not None and not isinstance(parent, cst.FunctionDef):
@@ -238,18 +226,10 @@ def enclosing_function(src: PythonSource, node: cst.CSTNode) -> cst.FunctionDef 
 
 
 def plausible_task(module: KfpModule, receiver: cst.BaseExpression, func: cst.FunctionDef | None) -> bool:
-    """Whether `receiver.method(...)` is plausibly a method of a kfp task: the receiver is chained on a call
-    (`op(...).set_retry(3)`), or the code sits in a pipeline or in a function that creates tasks."""
-    if not module.is_kfp():
-        return False
-    bottom = receiver
-    while isinstance(bottom, cst.Call) and isinstance(bottom.func, cst.Attribute):
-        bottom = bottom.func.value
-    if isinstance(bottom, cst.Call):
-        return True
-    if func is None:
-        return False
-    return func.name.value in pipeline_functions(module) or func in module.pipelines or _builds_tasks(module, func)
+    """Whether `receiver.method(...)` is plausibly a method of a kfp task; one answer for every KFP3xx rule."""
+    from rules.pipeline_dsl._modifiers import is_task  # it builds on this module's task factories
+
+    return is_task(module, receiver, func)
 
 
 _REMOVED = {
