@@ -216,9 +216,12 @@ def with_callers(candidates: Sequence[Candidate], options: Options | None = None
     found = callers.index(callers.collect(text, str(path)) for path, text in texts.items())
     fixing = {c.path.resolve() for c in candidates} if options is not None and options.fix else set()
     sources: dict[Path, dict[str, callers.Dependency]] = {}
+    seen: dict[Path, callers.Dependency | None] = {}  # a component many pipelines load is read (and fixed) once
     for path, text in texts.items():
         for key, file in callers.dependencies(text, str(path)):
-            dependency = _dependency_text(file, fixing, options)
+            if file not in seen:
+                seen[file] = _dependency_text(file, fixing, options)
+            dependency = seen[file]
             if dependency is not None:
                 sources.setdefault(path, {})[key] = dependency
     return [

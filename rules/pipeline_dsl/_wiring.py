@@ -17,7 +17,7 @@ from enum import Enum
 
 import libcst as cst
 
-from migrate.callers import LOADERS, path_literal
+from migrate.callers import LITERAL_TYPES, LOADERS, URI, path_literal
 from migrate.python_source import PythonProblem, PythonSource
 from migrate.yaml_source import YamlProblem, YamlSource
 from rules._python import (
@@ -36,6 +36,7 @@ from rules._python import (
 from rules._yaml import ARTIFACT_CLASSES, Kind, classify_name, component_of
 from rules._yaml import Component as YamlComponent
 from rules._yaml import Port as YamlPort
+from rules.yaml_components.names import sanitize
 
 TEXT_LOADERS = ("load_component_from_text",)
 URL_LOADERS = ("load_component_from_url",)
@@ -116,11 +117,6 @@ class TaskCall:
     interface: Interface | None  # None: a component, but its interface is out of reach (URL, ...)
     args: tuple[TaskArg, ...]
     function: cst.FunctionDef
-
-
-def sanitize(name: str) -> str:
-    """kfp 2 `dsl/utils.py:sanitize_input_name`, used for v1 YAML input and output names."""
-    return re.sub("[^_0-9a-z]+", "_", name.lower()).strip("_")
 
 
 def kfp1_pythonic(name: str) -> str:
@@ -390,13 +386,9 @@ class Wiring:
         text = self.src.module.code_for_node(value)
         literal = literal_value(value)
         if literal is not NOT_LITERAL and literal is not None:
-            python = {bool: "bool", int: "int", float: "float", str: "str", dict: "dict", list: "list"}.get(
-                type(literal)
-            )
-            kind = (
-                "uri" if isinstance(literal, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", literal) else "constant"
-            )
-            return Feed(text, Nature.PARAMETER, PARAMETER_OF_PYTHON.get(python or ""), kind, literal)
+            python = LITERAL_TYPES.get(type(literal), "")
+            kind = "uri" if isinstance(literal, str) and URI.match(literal) else "constant"
+            return Feed(text, Nature.PARAMETER, PARAMETER_OF_PYTHON.get(python), kind, literal)
         if isinstance(value, cst.Name) and value.value in params:
             param = params[value.value]
             annotation = param.annotation.annotation if param.annotation else None
