@@ -39,6 +39,7 @@ V1_FACTORIES = frozenset(
 V1_V2_FACTORIES = frozenset(f"{m}.create_component_from_func_v2" for m in V1_COMPONENT_MODULES)
 V2_DSL_MODULES = ("kfp.dsl", "kfp.v2.dsl")
 V2_COMPONENT_DECORATORS = frozenset(f"{m}.component" for m in V2_DSL_MODULES)
+CONTAINER_COMPONENT_DECORATORS = frozenset(f"{m}.container_component" for m in V2_DSL_MODULES)
 PIPELINE_DECORATORS = frozenset(f"{m}.pipeline" for m in V2_DSL_MODULES)
 PARTIAL = frozenset({"functools.partial"})
 # Submodules `kfp/__init__.py` imports (directly or through them), so `import kfp` reaches them.
@@ -196,6 +197,8 @@ class KfpModule:
         self.calls: list[tuple[cst.Call, cst.FunctionDef | None]] = collector.calls
         self.assignments: dict[cst.Call, tuple[str, ...]] = collector.assignments
         self.components: list[Component] = []
+        # `@dsl.container_component` functions make tasks too; no lightweight-component rule applies to them.
+        self.container_components: list[Component] = []
         self._call_args: dict[int, tuple[CallArg, ...]] = {}
         by_func: dict[cst.FunctionDef, Component] = {}
         for func in collector.all_functions:
@@ -205,6 +208,9 @@ class KfpModule:
                     by_func.setdefault(func, Component(func)).makers.append(maker)
                 elif self.qualified(_callee(decorator.decorator)) in PIPELINE_DECORATORS:
                     self.pipelines.append(func)
+                elif self.qualified(decorator.decorator) in CONTAINER_COMPONENT_DECORATORS:
+                    container = Component(func, [Maker(decorator, "kfp.dsl.container_component", ())])
+                    self.container_components.append(container)
         for call, _ in self.calls:
             found = self._call_maker(call)
             if found is not None:
@@ -213,6 +219,8 @@ class KfpModule:
         for component in by_func.values():
             component.ports = list(_ports(self, component))
             self.components.append(component)
+        for container in self.container_components:
+            container.ports = list(_ports(self, container))
 
     def qualified(self, expr: cst.BaseExpression | None) -> str | None:
         """`kfp.components.InputPath` for `comp.InputPath` after `import kfp.components as comp`, etc."""

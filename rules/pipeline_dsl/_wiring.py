@@ -292,7 +292,7 @@ class Wiring:
 
     def _collect_symbols(self) -> None:
         module = self.module
-        for component in module.components:
+        for component in module.components + module.container_components:
             for symbol in component.symbols:
                 self.symbols[symbol] = python_interface(module, component, f"`{symbol}`")
         for call, _ in module.calls:

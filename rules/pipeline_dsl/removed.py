@@ -189,7 +189,7 @@ def task_factories(module: KfpModule) -> set[str]:
     if isinstance(found, set):
         return found
     names: set[str] = set()
-    for component in module.components:
+    for component in module.components + module.container_components:
         names |= component.symbols
     for call, enclosing in module.calls:
         if module.qualified(call.func) in _TASK_FACTORIES:

@@ -83,7 +83,8 @@ class PositionalTaskArgument(PythonRule):
                     continue
                 start = src.span(item.arg.value)[0]
                 fix = self.fix(Edit(start, start, f"{item.slot.name}="), input=item.slot.name)
-                binding = f"; kfp 1 bound it to `{item.slot.name}`"
+                bound = "it is input" if task.interface is not None and task.interface.typed else "kfp 1 bound it to"
+                binding = f"; {bound} `{item.slot.name}`"
                 yield self.at(src, item.arg, fix, value=value, component=component, binding=binding)
 
 
