@@ -59,6 +59,38 @@ class CrossFile:
 
 
 NO_CROSS_FILE = CrossFile()
+# The files whose existence a collection looked at, when a caller records them (the cache re-checks them).
+_probes: list[tuple[str, bool]] | None = None
+
+
+def is_file(path: Path) -> bool:
+    exists = path.is_file()
+    if _probes is not None:
+        _probes.append((str(path), exists))
+    return exists
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one module says about other files, and the existence checks that answer depended on."""
+
+    calls: ForeignCalls
+    dependencies: tuple[tuple[str, Path], ...]
+    probes: tuple[tuple[str, bool], ...]
+
+    def still_valid(self) -> bool:
+        return all(Path(path).is_file() == exists for path, exists in self.probes)
+
+
+def facts(text: str, path: str) -> Facts:
+    global _probes
+    _probes = []
+    try:
+        return Facts(collect(text, path), tuple(dependencies(text, path)), tuple(_probes))
+    finally:
+        _probes = None
+
+
 LOADERS = ("load_component_from_file",)
 
 
@@ -77,7 +109,7 @@ def dependencies(text: str, path: str) -> Iterator[tuple[str, Path]]:
                 yield f"py:{'.' * node.level}{node.module or ''}", file
         elif isinstance(node, ast.Call) and node.args and _called_name(node.func) in LOADERS:
             literal = path_literal(node.args[0])
-            if literal is not None and (here / literal).is_file():
+            if literal is not None and is_file(here / literal):
                 yield f"yaml:{literal}", (here / literal).resolve()
 
 
@@ -168,7 +200,7 @@ def _candidates(here: Path, module: str, level: int) -> list[Path]:
     found = []
     for root in roots:
         for candidate in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
-            if parts and candidate.is_file():
+            if parts and is_file(candidate):
                 found.append(candidate.resolve())
     return found
 

@@ -1,22 +1,28 @@
-"""The command line: parses options, calls the runner, prints, picks the exit code. No logic of its own."""
+"""The command line: parses options, resolves settings, calls the runner, prints, picks the exit code.
+
+Heavy modules (LibCST, the rules, the renderers) are imported only by the commands that need them, so a
+run the cache answers starts fast.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
-from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from migrate import __version__
-from migrate.docs import render_rule
-from migrate.registry import UnknownCodeError, all_rules, rule_by_code, select
-from migrate.report import json_report, text_report, unified_diff
-from migrate.runner import Options, check_stdin_text, discover, run
+from migrate.config import OUTPUT_FORMATS, Config, ConfigError, discover_config
+
+if TYPE_CHECKING:
+    from migrate.runner import FileReport, Options
 
 # Exit codes, as ruff: 0 nothing left to report, 1 findings remain, 2 usage or internal error.
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# Runs with at least this many files to parse show a progress bar on a terminal.
+PROGRESS_THRESHOLD = 100
 
 app = typer.Typer(
     name="kfp-migrate",
@@ -26,25 +32,65 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
 PathsArg = Annotated[list[str], typer.Argument(help="Files or directories; `-` reads standard input.")]
 SelectOpt = Annotated[
-    list[str] | None, typer.Option("--select", help="Only these codes or prefixes (repeatable, comma-separated).")
+    list[str] | None,
+    typer.Option("--select", help="Only these codes or prefixes (repeatable, comma-separated); replaces the config's."),
+]
+ExtendSelectOpt = Annotated[
+    list[str] | None, typer.Option("--extend-select", help="Add these codes or prefixes to the selection.")
 ]
 IgnoreOpt = Annotated[list[str] | None, typer.Option("--ignore", help="Skip these codes or prefixes.")]
-FormatOpt = Annotated[OutputFormat, typer.Option("--output-format", help="How findings are printed.")]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--output-format", help=f"How findings are printed: {', '.join(OUTPUT_FORMATS)}.", show_default=False),
+]
 StdinNameOpt = Annotated[
     str, typer.Option("--stdin-filename", help="The name to report for `-`; a `.py` name reads Python.")
 ]
-
-
-def _split(values: list[str] | None) -> list[str]:
-    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="Read settings from this pyproject.toml instead of searching.")
+]
+IsolatedOpt = Annotated[bool, typer.Option("--isolated", help="Ignore every configuration file.")]
+ExcludeOpt = Annotated[
+    list[str] | None, typer.Option("--exclude", help="Glob patterns to skip; replaces the default list.")
+]
+ExtendExcludeOpt = Annotated[list[str] | None, typer.Option("--extend-exclude", help="More glob patterns to skip.")]
+ForceExcludeOpt = Annotated[
+    bool, typer.Option("--force-exclude", help="Apply exclusions to files named on the command line too.")
+]
+GitignoreOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--respect-gitignore/--no-respect-gitignore", help="Skip files .gitignore ignores.", show_default=False
+    ),
+]
+StatisticsOpt = Annotated[bool, typer.Option("--statistics", help="Print a count per rule instead of findings.")]
+ExitZeroOpt = Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when findings remain.")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
+CacheDirOpt = Annotated[
+    Path | None, typer.Option("--cache-dir", help="Where the cache lives (default: .kfp_migrate_cache).")
+]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per CPU).", show_default=False)
+]
+BaselineOpt = Annotated[
+    Path | None, typer.Option("--baseline", help="Report only findings not recorded in this baseline file.")
+]
+WriteBaselineOpt = Annotated[
+    Path | None, typer.Option("--write-baseline", help="Record every current finding in this file, then exit 0.")
+]
+ChangedSinceOpt = Annotated[
+    str | None, typer.Option("--changed-since", help="Only files git reports changed since this commit or ref.")
+]
+ProgressOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress",
+        help="A progress bar on standard error (default: on a terminal).",
+        show_default=False,
+    ),
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -52,18 +98,86 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
-def _options(select_: list[str] | None, ignore: list[str] | None, **kwargs: bool) -> Options:
+def _codes(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values or () for part in value.split(",") if part.strip())
+
+
+def _resolve(paths: list[str], config_file: Path | None, isolated: bool, **cli: object) -> Config:
+    from migrate.settings import CommandLine, merge
+
+    output_format = cli.get("output_format")
+    if output_format is not None and output_format not in OUTPUT_FORMATS:
+        raise _fail(f"--output-format must be one of {', '.join(OUTPUT_FORMATS)}; got `{output_format}`")
     try:
-        rules = select(_split(select_), _split(ignore))
-    except UnknownCodeError as error:
+        config = discover_config([Path(p) for p in paths if p != "-"], Path.cwd(), config_file, isolated)
+    except ConfigError as error:
         raise _fail(str(error)) from None
-    return Options(rules=rules, **kwargs)
+    return merge(config, CommandLine(**cli))  # type: ignore[arg-type]
+
+
+def _options(config: Config, *, fix: bool = False, write: bool = True, jobs: int | None = None) -> Options:
+    from migrate.runner import Options
+    from migrate.settings import per_file_ignores, selected_codes
+
+    try:
+        codes = selected_codes(config)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    ignores = per_file_ignores(config)
+    if jobs:
+        return Options((), fix, config.unsafe_fixes, write, jobs=jobs, per_file_ignores=ignores, codes=codes)
+    return Options((), fix, config.unsafe_fixes, write, per_file_ignores=ignores, codes=codes)
+
+
+def _candidates(paths: list[str], config: Config, force_exclude: bool, changed_since: str | None) -> list[object]:
+    from migrate.discovery import discover
+    from migrate.gitfiles import GitError, changed_files
+
+    missing = [p for p in paths if not Path(p).exists() and not Path(p).is_symlink()]
+    if missing:
+        raise _fail(f"{missing[0]}: no such file or directory")
+    found = list(discover((Path(p) for p in paths), config, force_exclude))
+    if changed_since is None:
+        return list(found)
+    try:
+        changed = changed_files(changed_since, config.root)
+    except GitError as error:
+        raise _fail(str(error)) from None
+    return [c for c in found if Path(os.path.abspath(c.path)) in changed]
+
+
+def _progress_bar(enabled: bool | None):  # type: ignore[no-untyped-def]
+    """A callback drawing a bar on standard error, or None (not a terminal, or asked not to)."""
+    if enabled is False or (enabled is None and not sys.stderr.isatty()):
+        return None
+    from migrate.progress import bar
+
+    return bar(PROGRESS_THRESHOLD if enabled is None else 1)
 
 
 def _execute(
-    paths: list[str], options: Options, output_format: OutputFormat, diff: bool = False, stdin_name: str = "-"
-) -> int:
+    paths: list[str],
+    config: Config,
+    options: Options,
+    *,
+    diff: bool = False,
+    stdin_name: str = "-",
+    force_exclude: bool = False,
+    statistics: bool = False,
+    exit_zero: bool = False,
+    no_cache: bool = False,
+    baseline: Path | None = None,
+    write_baseline: Path | None = None,
+    changed_since: str | None = None,
+    progress: bool | None = None,
+) -> tuple[int, bool]:
+    """The exit code, and whether any file was written."""
+    from migrate.formats import render, statistics_report, text_report, unified_diff
+
+    findings_exit = EXIT_CLEAN if exit_zero else EXIT_FINDINGS
     if "-" in paths:
+        from migrate.runner import check_stdin_text
+
         if len(paths) > 1:
             raise _fail("`-` (standard input) cannot be combined with other paths")
         report, fixed_text = check_stdin_text(sys.stdin.buffer.read(), options, stdin_name)
@@ -71,60 +185,207 @@ def _execute(
         if options.fix and not diff:
             sys.stdout.write(fixed_text)
             sys.stderr.write(text_report(reports, True, options.unsafe))
-            return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+            return (findings_exit if report.findings else EXIT_CLEAN), False
     else:
-        missing = [p for p in paths if not Path(p).exists() and not Path(p).is_symlink()]
-        if missing:
-            raise _fail(f"{missing[0]}: no such file or directory")
-        reports = run(list(discover(Path(p) for p in paths)), options)
+        reports = _run(paths, config, options, force_exclude, changed_since, no_cache, progress)
+    wrote = any(report.written for report in reports)
+    if write_baseline is not None:
+        from migrate.baseline import write
+
+        write(write_baseline, reports)
+        sys.stderr.write(f"Recorded {sum(len(r.findings) for r in reports)} findings in {write_baseline}.\n")
+        return EXIT_CLEAN, wrote
+    if baseline is not None:
+        from migrate.baseline import BaselineError, new_findings
+
+        try:
+            reports = new_findings(baseline, reports)
+        except BaselineError as error:
+            raise _fail(str(error)) from None
     if diff:
         changes = [unified_diff(report) for report in reports if report.fixed is not None]
         sys.stdout.write("".join(changes))
         sys.stderr.write(
             text_report(reports, True, options.unsafe, show_fixes=False, dry_run=True).splitlines()[-1] + "\n"
         )
-        return EXIT_FINDINGS if changes else EXIT_CLEAN
-    if output_format is OutputFormat.json:
-        sys.stdout.write(json_report(reports))
+        return (findings_exit if changes else EXIT_CLEAN), False
+    color = config.output_format in ("text", "grouped") and _wants_color()
+    if statistics:
+        sys.stdout.write(statistics_report(reports, options.fix))
     else:
-        sys.stdout.write(text_report(reports, options.fix, options.unsafe))
-    return EXIT_FINDINGS if any(report.findings for report in reports) else EXIT_CLEAN
+        sys.stdout.write(
+            render(
+                config.output_format,
+                reports,
+                fixing=options.fix,
+                unsafe=options.unsafe,
+                color=color,
+                rules=options.all_rules() if config.output_format == "sarif" else (),
+                root=Path.cwd(),
+            )
+        )
+    return (findings_exit if any(report.findings for report in reports) else EXIT_CLEAN), wrote
+
+
+def _run(
+    paths: list[str],
+    config: Config,
+    options: Options,
+    force_exclude: bool,
+    changed_since: str | None,
+    no_cache: bool,
+    progress: bool | None,
+) -> list[FileReport]:
+    from migrate.cache import Cache, cache_directory, settings_key
+    from migrate.runner import run
+
+    candidates = _candidates(paths, config, force_exclude, changed_since)
+    cache = Cache.disabled()
+    if not no_cache:
+        key = settings_key(sorted(options.selected_codes), options.per_file_ignores, options.fix, options.unsafe)
+        cache = Cache.open(cache_directory(config.cache_dir, config.root), key)
+    return run(candidates, options, cache, progress=_progress_bar(progress))  # type: ignore[arg-type]
+
+
+def _wants_color() -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (no-color.org); FORCE_COLOR forces it."""
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 @app.command()
 def check(
     paths: PathsArg,
     select_: SelectOpt = None,
+    extend_select: ExtendSelectOpt = None,
     ignore: IgnoreOpt = None,
-    output_format: FormatOpt = OutputFormat.text,
+    output_format: FormatOpt = None,
+    statistics: StatisticsOpt = False,
+    exit_zero: ExitZeroOpt = False,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
+    exclude: ExcludeOpt = None,
+    extend_exclude: ExtendExcludeOpt = None,
+    force_exclude: ForceExcludeOpt = False,
+    respect_gitignore: GitignoreOpt = None,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+    jobs: JobsOpt = None,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
+    changed_since: ChangedSinceOpt = None,
+    progress: ProgressOpt = None,
     stdin_filename: StdinNameOpt = "-",
 ) -> None:
     """Report what kfp 2 will reject or treat differently. Writes nothing."""
-    options = _options(select_, ignore)
-    raise typer.Exit(_execute(paths, options, output_format, stdin_name=stdin_filename))
+    settings = _resolve(
+        paths,
+        config,
+        isolated,
+        select=_codes(select_) or None,
+        ignore=_codes(ignore),
+        extend_select=_codes(extend_select),
+        exclude=tuple(exclude) if exclude else None,
+        extend_exclude=tuple(extend_exclude or ()),
+        respect_gitignore=respect_gitignore,
+        output_format=output_format,
+        cache_dir=cache_dir,
+    )
+    options = _options(settings, jobs=jobs)
+    code, _ = _execute(
+        paths,
+        settings,
+        options,
+        stdin_name=stdin_filename,
+        force_exclude=force_exclude,
+        statistics=statistics,
+        exit_zero=exit_zero,
+        no_cache=no_cache,
+        baseline=baseline,
+        write_baseline=write_baseline,
+        changed_since=changed_since,
+        progress=progress,
+    )
+    raise typer.Exit(code)
 
 
 @app.command()
 def fix(
     paths: PathsArg,
     unsafe_fixes: Annotated[
-        bool, typer.Option("--unsafe-fixes", help="Also apply fixes that need a human's judgement.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--unsafe-fixes/--no-unsafe-fixes",
+            help="Also apply fixes that need a human's judgement.",
+            show_default=False,
+        ),
+    ] = None,
     diff: Annotated[bool, typer.Option("--diff", help="Print the changes as a diff; write nothing.")] = False,
     select_: SelectOpt = None,
+    extend_select: ExtendSelectOpt = None,
     ignore: IgnoreOpt = None,
-    output_format: FormatOpt = OutputFormat.text,
+    output_format: FormatOpt = None,
+    statistics: StatisticsOpt = False,
+    exit_zero: ExitZeroOpt = False,
+    exit_non_zero_on_fix: Annotated[
+        bool, typer.Option("--exit-non-zero-on-fix", help="Exit 1 when a file was changed, even if nothing remains.")
+    ] = False,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
+    exclude: ExcludeOpt = None,
+    extend_exclude: ExtendExcludeOpt = None,
+    force_exclude: ForceExcludeOpt = False,
+    respect_gitignore: GitignoreOpt = None,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+    jobs: JobsOpt = None,
+    baseline: BaselineOpt = None,
+    changed_since: ChangedSinceOpt = None,
+    progress: ProgressOpt = None,
     stdin_filename: StdinNameOpt = "-",
 ) -> None:
     """Apply fixes in place (atomically), then report what is left."""
-    options = _options(select_, ignore, fix=True, unsafe=unsafe_fixes, write=not diff)
-    raise typer.Exit(_execute(paths, options, output_format, diff=diff, stdin_name=stdin_filename))
+    settings = _resolve(
+        paths,
+        config,
+        isolated,
+        select=_codes(select_) or None,
+        ignore=_codes(ignore),
+        extend_select=_codes(extend_select),
+        exclude=tuple(exclude) if exclude else None,
+        extend_exclude=tuple(extend_exclude or ()),
+        respect_gitignore=respect_gitignore,
+        unsafe_fixes=unsafe_fixes,
+        output_format=output_format,
+        cache_dir=cache_dir,
+    )
+    options = _options(settings, fix=True, write=not diff, jobs=jobs)
+    code, wrote = _execute(
+        paths,
+        settings,
+        options,
+        diff=diff,
+        stdin_name=stdin_filename,
+        force_exclude=force_exclude,
+        statistics=statistics,
+        exit_zero=exit_zero,
+        no_cache=no_cache,
+        baseline=baseline,
+        changed_since=changed_since,
+        progress=progress,
+    )
+    if exit_non_zero_on_fix and wrote and not exit_zero:
+        code = EXIT_FINDINGS
+    raise typer.Exit(code)
 
 
 @app.command("rules")
-def list_rules(output_format: FormatOpt = OutputFormat.text) -> None:
+def list_rules(output_format: FormatOpt = None) -> None:
     """List every rule: code, name, what kfp 2 does, fix, summary."""
-    if output_format is OutputFormat.json:
+    from migrate.registry import all_rules
+
+    if output_format == "json":
         import json
 
         rows = [
@@ -133,6 +394,7 @@ def list_rules(output_format: FormatOpt = OutputFormat.text) -> None:
                 "name": r.name,
                 "severity": r.severity.value,
                 "fix": r.fix_safety.value,
+                "default": r.default_enabled,
                 "summary": r.summary,
             }
             for r in all_rules()
@@ -147,6 +409,9 @@ def list_rules(output_format: FormatOpt = OutputFormat.text) -> None:
 @app.command()
 def rule(code: Annotated[str, typer.Argument(help="A rule code, such as KFP101.")]) -> None:
     """Explain one rule."""
+    from migrate.docs import render_rule
+    from migrate.registry import rule_by_code
+
     found = rule_by_code(code)
     if found is None:
         raise _fail(f"`{code}` is not a rule code (see `kfp-migrate rules`)")

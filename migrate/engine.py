@@ -8,11 +8,12 @@ from dataclasses import dataclass, replace
 
 from migrate.callers import NO_CROSS_FILE, CrossFile
 from migrate.lines import LineIndex
-from migrate.model import Finding, Fix, FixSafety, Located, NewFile, PythonRule, Rule, Severity, YamlRule
-from migrate.python_source import PythonProblem, PythonSource
+from migrate.model import Finding, Fix, Located, NewFile, PythonRule, Rule, Severity, YamlRule, applicable
+from migrate.suppressions import Suppression, split, suppressions, unused
 from migrate.yaml_source import YamlProblem, YamlSource
-from rules._python import kfp_module
 from rules.yaml_components._common import component
+
+__all__ = ["BOM", "Outcome", "applicable", "check_text", "fix_text", "is_python"]
 
 MAX_PASSES = 25
 BOM = "\ufeff"
@@ -64,6 +65,9 @@ def _check_python(
     text: str, path: str, rules: Sequence[type[Rule]], explicit: bool, foreign: CrossFile
 ) -> list[Finding]:
     """Modules that do not import kfp yield none."""
+    from migrate.python_source import PythonProblem, PythonSource  # LibCST: only when a module is parsed
+    from rules._python import kfp_module
+
     try:
         src = PythonSource(text, path, foreign)
     except PythonProblem as problem:
@@ -76,7 +80,7 @@ def _check_python(
     for rule in rules:
         if issubclass(rule, PythonRule):
             findings.extend(_to_finding(rule, located, src.lines, path) for located in rule().check(src))
-    return sorted(findings, key=Finding.sort_key)
+    return _unsuppressed(findings, suppressions(text, src.lines, python=True), text, path, rules)
 
 
 def _check_yaml(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool) -> list[Finding]:
@@ -94,17 +98,29 @@ def _check_yaml(text: str, path: str, rules: Sequence[type[Rule]], explicit: boo
     for rule in rules:
         if issubclass(rule, YamlRule) and (is_component or rule.applies_to_non_components):
             findings.extend(_to_finding(rule, located, src.lines, path) for located in rule().check(src))
+    return _unsuppressed(findings, suppressions(text, src.lines, python=False, root=src.root), text, path, rules)
+
+
+def _unsuppressed(
+    findings: list[Finding], found: list[Suppression], text: str, path: str, rules: Sequence[type[Rule]]
+) -> list[Finding]:
+    """Drop what suppression comments cover (before any fix is chosen), and report unused ones (KFP009)."""
+    if found:
+        findings, used = split(findings, found)
+        if _selected("KFP009", rules):
+            selected = {rule.code for rule in rules}
+            findings.extend(unused(text, path, found, used, selected, known_codes()))
     return sorted(findings, key=Finding.sort_key)
+
+
+def known_codes() -> set[str]:
+    from migrate.registry import all_rules
+
+    return {rule.code for rule in all_rules()}
 
 
 def _selected(code: str, rules: Sequence[type[Rule]]) -> bool:
     return any(rule.code == code for rule in rules)
-
-
-def applicable(fix: Fix | None, unsafe: bool) -> bool:
-    if fix is None or not fix.edits or fix.safety is FixSafety.NONE:
-        return False
-    return unsafe or fix.safety is FixSafety.SAFE
 
 
 def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
@@ -176,6 +192,8 @@ def fix_text(
 
 def _parse_problem(text: str, path: str) -> str | None:
     """Why `text` does not parse in its language, or None."""
+    from migrate.python_source import PythonProblem, PythonSource
+
     try:
         if is_python(path):
             PythonSource(text, path)

@@ -55,6 +55,13 @@ class Fix:
     creates: tuple[NewFile, ...] = ()  # written by the runner, never over a different existing file
 
 
+def applicable(fix: Fix | None, unsafe: bool) -> bool:
+    """Whether `fix` applies those edits: safe ones always, unsafe ones with `--unsafe-fixes`."""
+    if fix is None or not fix.edits or fix.safety is FixSafety.NONE:
+        return False
+    return unsafe or fix.safety is FixSafety.SAFE
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem at one place. Lines and columns are 1-based; columns count characters."""
@@ -111,6 +118,7 @@ class Rule:
     invalid: ClassVar[tuple[Example, ...]] = ()
     references: ClassVar[tuple[str, ...]] = ()
     language: ClassVar[str] = "yaml"  # what the examples are written in
+    default_enabled: ClassVar[bool] = True  # False: runs only when `--select`/`extend-select` names it
 
     @classmethod
     def example_path(cls) -> str:

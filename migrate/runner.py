@@ -5,29 +5,28 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migrate import callers
-from migrate.callers import NO_CROSS_FILE, CrossFile
-from migrate.engine import BOM, PYTHON_SUFFIXES, Outcome, check_text, fix_text, is_python
+from migrate.cache import Cache, Entry, digest, foreign_key
+from migrate.callers import CrossFile
+from migrate.discovery import YAML_SUFFIXES, Candidate, discover
+from migrate.engine import BOM, Outcome, applicable, check_text, fix_text, is_python
 from migrate.model import Finding, NewFile, Rule, Severity
+from migrate.registry import rule_classes
+from migrate.settings import PerFileIgnores
 
-YAML_SUFFIXES = (".yaml", ".yml")
-SUFFIXES = YAML_SUFFIXES + PYTHON_SUFFIXES
+__all__ = ["Candidate", "FileReport", "Options", "check_stdin_text", "discover", "process", "run"]
+
 MAX_FILE_BYTES = 10 * 1024 * 1024
-SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules", "__pycache__"})
+_PYTHON_RULES, _YAML_RULES = frozenset({"python", "file"}), frozenset({"yaml", "file"})
+# Findings that say the run went wrong rather than the file: never cached.
+_UNCACHED = frozenset({"KFP006", "KFP007"})
 # Below this many files a process pool costs more than it saves.
 POOL_THRESHOLD = 16
-
-
-@dataclass(frozen=True)
-class Candidate:
-    path: Path
-    explicit: bool  # named on the command line, not found by walking a directory
-    foreign: CrossFile = NO_CROSS_FILE  # what the other scanned files say about this one
 
 
 @dataclass(frozen=True)
@@ -46,24 +45,30 @@ class FileReport:
 
 @dataclass(frozen=True)
 class Options:
-    rules: tuple[type[Rule], ...]
+    """What a run does. `codes` (from the command line) defers importing rules until a file needs them,
+    and then only its language's; `rules` (classes, as tests give them) is used when `codes` is None."""
+
+    rules: tuple[type[Rule], ...] = ()
     fix: bool = False
     unsafe: bool = False
     write: bool = True
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    per_file_ignores: PerFileIgnores = field(default_factory=PerFileIgnores)
+    codes: tuple[str, ...] | None = None
 
+    @property
+    def selected_codes(self) -> tuple[str, ...]:
+        return self.codes if self.codes is not None else tuple(rule.code for rule in self.rules)
 
-def discover(paths: Iterable[Path]) -> Iterator[Candidate]:
-    """YAML and Python files under `paths`; directory symlinks are not followed (they can loop or leave the tree)."""
-    for path in paths:
-        if path.is_dir() and not path.is_symlink():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not Path(root, d).is_symlink())
-                for name in sorted(files):
-                    if name.endswith(SUFFIXES):
-                        yield Candidate(Path(root, name), explicit=False)
-        else:
-            yield Candidate(path, explicit=True)
+    def all_rules(self) -> tuple[type[Rule], ...]:
+        return self.rules if self.codes is None else rule_classes(self.codes)
+
+    def rules_for(self, path: str) -> tuple[type[Rule], ...]:
+        chosen = self.rules
+        if self.codes is not None:
+            chosen = rule_classes(self.codes, _PYTHON_RULES if is_python(path) else _YAML_RULES)
+        ignored = self.per_file_ignores.ignored(path)
+        return tuple(rule for rule in chosen if rule.code not in ignored) if ignored else chosen
 
 
 def decode(data: bytes, path: str) -> str | Finding:
@@ -89,7 +94,8 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     """Check or fix one file. None when the file is not a v1 component and was not asked for."""
     path = candidate.path
     name = str(path)
-    selected = {rule.code for rule in options.rules}
+    rules = options.rules_for(name)
+    selected = {rule.code for rule in rules}
     try:
         info = path.stat()
         if info.st_size > MAX_FILE_BYTES:
@@ -108,10 +114,10 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     if isinstance(decoded, Finding):
         return _only(name, decoded, selected) if candidate.explicit or marker in data else None
     had_bom = data.startswith(BOM.encode())
-    findings = check_text(decoded, name, options.rules, candidate.explicit, candidate.foreign)
+    findings = check_text(decoded, name, rules, candidate.explicit, candidate.foreign)
     if not options.fix or not findings:
         return FileReport(name, tuple(findings), text=decoded)
-    outcome: Outcome = fix_text(decoded, name, options.rules, options.unsafe, candidate.foreign)
+    outcome: Outcome = fix_text(decoded, name, rules, options.unsafe, candidate.foreign)
     if outcome.fixed is None:
         return FileReport(name, outcome.findings, outcome.applied, text=decoded)
     if path.is_symlink():
@@ -121,12 +127,12 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     created, refusals = _new_files(path, outcome.created)
     if refusals:
         # A fix whose new file would replace a different one is not applied at all, its edits included.
-        rules = tuple(rule for rule in options.rules if rule.code not in outcome.creators)
         kept = tuple(f for f in findings if f.code in outcome.creators and f.code in selected)
         if kept:
             refusals = tuple(replace(r, line=kept[0].line, col=kept[0].col) for r in refusals)
             refusals = tuple(replace(r, end_line=r.line, end_col=r.col) for r in refusals)
-        outcome = fix_text(decoded, name, rules, options.unsafe, candidate.foreign)
+        held_back = tuple(rule for rule in rules if rule.code not in outcome.creators)
+        outcome = fix_text(decoded, name, held_back, options.unsafe, candidate.foreign)
         outcome = replace(outcome, findings=(*refusals, *(replace(f, fix=None) for f in kept), *outcome.findings))
         created = ()
     if outcome.fixed is None:  # the held-back fix was the only change
@@ -201,24 +207,36 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def with_callers(candidates: Sequence[Candidate], options: Options | None = None) -> list[Candidate]:
+def with_callers(
+    candidates: Sequence[Candidate], options: Options | None = None, cache: Cache | None = None
+) -> list[Candidate]:
     """Give each Python candidate what the other Python files say about it: what they pass to the names it
     defines, and the texts of the component files and modules it loads or imports. When fixing, a loaded
     component that is itself being fixed is seen as it will be once fixed, so one run converges."""
-    python = [c for c in candidates if is_python(str(c.path))]
+    cache = cache if cache is not None else Cache.disabled()
     texts: dict[Path, str] = {}
-    for candidate in python:
-        text = _small_text(candidate.path)
-        if text is not None and "kfp" in text:
-            texts[candidate.path] = text
+    gathered: dict[Path, callers.Facts] = {}
+    for candidate in candidates:
+        if not is_python(str(candidate.path)):
+            continue
+        data = _small_bytes(candidate.path)
+        if data is None or b"kfp" not in data:
+            continue
+        text = data.decode("utf-8", "replace").removeprefix(BOM)
+        name, content = str(candidate.path), digest(data)
+        found_facts = cache.facts_for(name, content)
+        if found_facts is None:
+            found_facts = callers.facts(text, name)
+            cache.store_facts(name, content, found_facts)
+        texts[candidate.path], gathered[candidate.path] = text, found_facts
     if not texts:
         return list(candidates)
-    found = callers.index(callers.collect(text, str(path)) for path, text in texts.items())
+    found = callers.index(facts.calls for facts in gathered.values())
     fixing = {c.path.resolve() for c in candidates} if options is not None and options.fix else set()
     sources: dict[Path, dict[str, callers.Dependency]] = {}
     seen: dict[Path, callers.Dependency | None] = {}  # a component many pipelines load is read (and fixed) once
-    for path, text in texts.items():
-        for key, file in callers.dependencies(text, str(path)):
+    for path, facts in gathered.items():
+        for key, file in facts.dependencies:
             if file not in seen:
                 seen[file] = _dependency_text(file, fixing, options)
             dependency = seen[file]
@@ -230,6 +248,15 @@ def with_callers(candidates: Sequence[Candidate], options: Options | None = None
         else c
         for c in candidates
     ]
+
+
+def _small_bytes(path: Path) -> bytes | None:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _small_text(path: Path) -> str | None:
@@ -247,20 +274,76 @@ def _dependency_text(file: Path, fixing: set[Path], options: Options | None) -> 
     if text is None or not (is_yaml or "kfp" in text):
         return None
     if options is not None and is_yaml and file in fixing:
-        fixed = fix_text(text, str(file), options.rules, options.unsafe).fixed
+        fixed = fix_text(text, str(file), options.rules_for(str(file)), options.unsafe).fixed
         return callers.Dependency(str(file), fixed if fixed is not None else text, text)
     return callers.Dependency(str(file), text, text)
 
 
-def run(candidates: Sequence[Candidate], options: Options) -> list[FileReport]:
-    """Process every candidate, in parallel when there are many; one file's failure never stops the rest."""
-    candidates = with_callers(candidates, options)
-    if options.jobs > 1 and len(candidates) >= POOL_THRESHOLD:
+def run(
+    candidates: Sequence[Candidate],
+    options: Options,
+    cache: Cache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[FileReport]:
+    """Process every candidate, in parallel when there are many; one file's failure never stops the rest.
+    Files the cache knows, unchanged in text, settings and dependencies, are not parsed again."""
+    cache = cache if cache is not None else Cache.disabled()
+    candidates = with_callers(candidates, options, cache)
+    results: dict[int, FileReport | None] = {}
+    pending: list[tuple[int, Candidate, str | None, str]] = []  # (index, candidate, content digest, foreign key)
+    for index, candidate in enumerate(candidates):
+        data = _small_bytes(candidate.path) if cache.path is not None and not candidate.path.is_symlink() else None
+        content, foreign = (digest(data), foreign_key(candidate.foreign)) if data is not None else (None, "")
+        entry = cache.lookup(str(candidate.path), content, candidate.explicit, foreign) if content else None
+        if entry is not None and data is not None and _still_true(entry, options):
+            results[index] = _from_cache(candidate, entry, data)
+        else:
+            pending.append((index, candidate, content, foreign))
+    todo = [candidate for _, candidate, _, _ in pending]
+    processed: list[FileReport | None] = []
+    if options.jobs > 1 and len(todo) >= POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=options.jobs) as pool:
-            results = list(pool.map(_safe_process, candidates, [options] * len(candidates), chunksize=8))
+            for report in pool.map(_safe_process, todo, [options] * len(todo), chunksize=8):
+                processed.append(report)
+                if progress is not None:
+                    progress(len(processed), len(todo))
     else:
-        results = [_safe_process(candidate, options) for candidate in candidates]
-    return [report for report in results if report is not None]
+        for candidate in todo:
+            processed.append(_safe_process(candidate, options))
+            if progress is not None:
+                progress(len(processed), len(todo))
+    for (index, candidate, content, foreign), report in zip(pending, processed, strict=True):
+        results[index] = report
+        _remember(cache, candidate, content, foreign, report)
+    cache.save()
+    return [report for _, report in sorted(results.items()) if report is not None]
+
+
+def _still_true(entry: Entry, options: Options) -> bool:
+    """A cached check answers a fix run only when none of its findings has a fix that run would apply."""
+    return not options.fix or not any(applicable(f.fix, options.unsafe) for f in entry.findings or ())
+
+
+def _from_cache(candidate: Candidate, entry: Entry, data: bytes) -> FileReport | None:
+    if entry.findings is None:
+        return None
+    decoded = decode(data, str(candidate.path))
+    return FileReport(str(candidate.path), entry.findings, text=decoded if isinstance(decoded, str) else None)
+
+
+def _remember(cache: Cache, candidate: Candidate, content: str | None, foreign: str, report: FileReport | None) -> None:
+    if content is None or cache.path is None:
+        return
+    if report is not None and any(f.code in _UNCACHED for f in report.findings):
+        return  # an internal error or a refused write is worth retrying
+    name = str(candidate.path)
+    if report is not None and report.written:
+        data = _small_bytes(candidate.path)  # the file as written is what the next run will read
+        if data is None:
+            return
+        content = digest(data)
+    findings = report.findings if report is not None else None
+    cache.store(name, Entry(content, candidate.explicit, foreign, findings))
 
 
 def _safe_process(candidate: Candidate, options: Options) -> FileReport | None:
@@ -280,10 +363,10 @@ def check_stdin_text(data: bytes, options: Options, name: str = "-") -> tuple[Fi
         return FileReport(name, (decoded,)), data.decode("utf-8", "replace")
     had_bom = data.startswith(BOM.encode())
     if not options.fix:
-        return FileReport(name, tuple(check_text(decoded, name, options.rules)), text=decoded), decoded
-    outcome = fix_text(decoded, name, options.rules, options.unsafe)
+        return FileReport(name, tuple(check_text(decoded, name, options.rules_for(name))), text=decoded), decoded
+    outcome = fix_text(decoded, name, options.rules_for(name), options.unsafe)
     if outcome.created:  # standard input has no folder to write a new file into: skip those fixes
-        rules = tuple(r for r in options.rules if r.code not in outcome.creators)
+        rules = tuple(r for r in options.rules_for(name) if r.code not in outcome.creators)
         outcome = fix_text(decoded, name, rules, options.unsafe)
     text = outcome.fixed if outcome.fixed is not None else decoded
     report = FileReport(name, outcome.findings, outcome.applied, decoded, outcome.fixed, text=text)

@@ -149,3 +149,32 @@ class PythonSyntaxError(FileRule):
     language = "python"
     valid = ("from kfp import dsl\n",)
     invalid = ()
+
+
+class UnusedSuppression(FileRule):
+    code = "KFP009"
+    name = "unused-suppression"
+    summary = "Checks for `# noqa`/`# kfp-migrate: ignore[...]` codes that suppress nothing, or name no rule."
+    message = "{detail}"
+    rationale = (
+        "A suppression comment outlives the finding it silenced: once the code is migrated it hides nothing "
+        "and later hides a new finding of the same rule on that line. Off by default, as ruff's RUF100: "
+        "enable it with `--extend-select KFP009`. Only codes of rules that ran are judged, so a narrow "
+        "`--select` reports nothing for the rules left out; bare `# noqa` and other tools' codes (`E501`) "
+        "are never reported."
+    )
+    fix_title = "Remove the unused suppression"
+    severity = Severity.INFO
+    fix_safety = FixSafety.SAFE
+    fix_safety_note = (
+        "Removes the code from the list, or the whole comment when it was the only code and nothing follows "
+        "it; a comment that goes on after the directive is left for a human."
+    )
+    default_enabled = False
+    valid = ("name: t  # noqa: KFP101\nimplementation: {container: {image: alpine}}\n",)
+    invalid = (
+        Example(
+            "name: t  # noqa: KFP999\nimplementation: {container: {image: alpine}}\n",
+            "name: t\nimplementation: {container: {image: alpine}}\n",
+        ),
+    )

@@ -21,3 +21,9 @@ def shared_dir(*parts: str) -> Path:
             raise FileNotFoundError(f"{path} is missing: CI needs ../shared beside the checkout")
         pytest.skip(f"{path} not found (set KFP_MIGRATE_SHARED)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets an empty cache of its own: no test sees another's results, none writes in the checkout."""
+    monkeypatch.setenv("KFP_MIGRATE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from migrate.docs import RULES_MD, render_all
+from migrate.docs import RULE_INDEX, RULES_MD, render_all, render_index
 from migrate.model import FileRule, FixSafety, Rule
 from migrate.registry import CODE_PATTERN, NAME_PATTERN, all_rules
 from tests.conftest import FIXTURES
@@ -40,3 +40,7 @@ def test_no_orphaned_fixture_dirs() -> None:
 
 def test_rules_md_is_up_to_date() -> None:
     assert RULES_MD.read_text(encoding="utf-8") == render_all(), "run `python -m migrate.docs`"
+
+
+def test_rule_index_is_up_to_date() -> None:
+    assert RULE_INDEX.read_text(encoding="utf-8") == render_index(), "run `python -m migrate.docs`"

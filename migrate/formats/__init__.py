@@ -1,0 +1,85 @@
+"""Output formats. Each renderer is pure: file reports in, one string out; it prints nothing, reads no
+terminal width and sorts what it shows, so the same findings always give the same bytes.
+
+`FORMATS` maps each `--output-format` name to a renderer with one signature, `(reports, options) -> str`;
+`render` is the same with keyword arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from migrate.formats._shared import DOCS_URL, PROJECT_URL
+from migrate.formats.diff import unified_diff
+from migrate.formats.github import github_report
+from migrate.formats.gitlab import gitlab_report
+from migrate.formats.junit import junit_report
+from migrate.formats.ruff_json import json_report
+from migrate.formats.sarif import sarif_report
+from migrate.formats.statistics import statistics_json, statistics_report
+from migrate.formats.text import grouped_report, summary, text_report
+from migrate.model import Rule
+
+if TYPE_CHECKING:
+    from migrate.runner import FileReport
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    fixing: bool = False  # the findings are what `fix` left; the summary says what it fixed
+    unsafe: bool = False  # --unsafe-fixes was given
+    color: bool = False  # ANSI colour (text formats only)
+    rules: tuple[type[Rule], ...] = ()  # the rules that ran: SARIF describes them all
+    root: Path | None = None  # what CI paths are relative to (SARIF, GitLab); None: the working directory
+
+
+Renderer = Callable[[Sequence["FileReport"], RenderOptions], str]
+
+FORMATS: dict[str, Renderer] = {
+    "text": lambda reports, o: text_report(reports, o.fixing, o.unsafe, color=o.color),
+    "grouped": lambda reports, o: grouped_report(reports, o.fixing, o.unsafe, color=o.color),
+    "json": lambda reports, o: json_report(reports),
+    "sarif": lambda reports, o: sarif_report(reports, o.rules, o.root),
+    "github": lambda reports, o: github_report(reports),
+    "junit": lambda reports, o: junit_report(reports),
+    "gitlab": lambda reports, o: gitlab_report(reports, o.root),
+}
+
+
+def render(
+    name: str,
+    reports: Sequence[FileReport],
+    *,
+    fixing: bool = False,
+    unsafe: bool = False,
+    color: bool = False,
+    rules: Sequence[type[Rule]] = (),
+    root: Path | None = None,
+) -> str:
+    """`reports` in the format called `name` (a key of `FORMATS`)."""
+    if name not in FORMATS:
+        raise ValueError(f"unknown output format `{name}`; choose one of: {', '.join(FORMATS)}")
+    return FORMATS[name](reports, RenderOptions(fixing, unsafe, color, tuple(rules), root))
+
+
+__all__ = [
+    "DOCS_URL",
+    "FORMATS",
+    "PROJECT_URL",
+    "RenderOptions",
+    "Renderer",
+    "github_report",
+    "gitlab_report",
+    "grouped_report",
+    "json_report",
+    "junit_report",
+    "render",
+    "sarif_report",
+    "statistics_json",
+    "statistics_report",
+    "summary",
+    "text_report",
+    "unified_diff",
+]

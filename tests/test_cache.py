@@ -1,0 +1,151 @@
+"""The content-hash cache: hits skip parsing, and every change that could alter a finding misses.
+Parallel and serial runs give the same findings and the same fixed files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import migrate
+import migrate.runner as runner_module
+from migrate.cache import Cache, settings_key
+from migrate.cli import app
+from migrate.registry import select
+from migrate.runner import Options, discover, run
+from tests.conftest import FIXTURES
+
+ALL = select()
+UNTYPED = "name: t\ninputs:\n- {name: a}\nimplementation:\n  container:\n    image: alpine\n    command: [echo, {inputValue: a}]\n"
+PIPELINE = (
+    "from kfp import components, dsl\n\nop = components.load_component_from_file('c.yaml')\n\n\n"
+    "@dsl.pipeline(name='p')\ndef p():\n    op(1)\n"
+)
+
+
+@pytest.fixture
+def processed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files the runner really parsed (not answered from the cache)."""
+    seen: list[str] = []
+    real = runner_module.process
+
+    def counting(candidate, options):  # type: ignore[no-untyped-def]
+        seen.append(Path(candidate.path).name)
+        return real(candidate, options)
+
+    monkeypatch.setattr(runner_module, "process", counting)
+    return seen
+
+
+def _tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "c.yaml").write_text(UNTYPED)
+    (root / "other.yaml").write_text(UNTYPED.replace("name: t", "name: u"))
+    (root / "pipe.py").write_text(PIPELINE)
+    return root
+
+
+def _run(root: Path, cache_dir: Path, **options: object) -> list[runner_module.FileReport]:
+    chosen = Options(rules=ALL, jobs=1, **options)  # type: ignore[arg-type]
+    key = settings_key(sorted(r.code for r in chosen.rules), chosen.fix, chosen.unsafe)
+    return run(list(discover([root])), chosen, Cache.open(cache_dir, key))
+
+
+def _findings(reports: list[runner_module.FileReport]) -> list[tuple[str, int, str]]:
+    return sorted((Path(r.path).name, f.line, f.code) for r in reports for f in r.findings)
+
+
+def test_a_second_run_parses_nothing_and_reports_the_same(tmp_path: Path, processed: list[str]) -> None:
+    root = _tree(tmp_path)
+    first = _run(root, tmp_path / "cache")
+    assert sorted(processed) == ["c.yaml", "other.yaml", "pipe.py"]
+    processed.clear()
+    second = _run(root, tmp_path / "cache")
+    assert processed == []
+    assert _findings(second) == _findings(first) and _findings(first)
+    assert [r.text for r in second] == [r.text for r in first]  # offsets in JSON/SARIF still resolve
+
+
+def test_a_changed_file_and_the_files_that_load_it_are_parsed_again(tmp_path: Path, processed: list[str]) -> None:
+    root = _tree(tmp_path)
+    _run(root, tmp_path / "cache")
+    processed.clear()
+    (root / "c.yaml").write_text(UNTYPED.replace("{name: a}", "{name: a, type: Integer}"))
+    reports = _run(root, tmp_path / "cache")
+    assert sorted(processed) == ["c.yaml", "pipe.py"]  # pipe.py loads c.yaml: its wiring may change
+    assert "c.yaml" not in {Path(r.path).name for r in reports if any(f.code == "KFP101" for f in r.findings)}
+
+
+def test_a_changed_setting_or_version_misses(
+    tmp_path: Path, processed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _tree(tmp_path)
+    _run(root, tmp_path / "cache")
+    processed.clear()
+    chosen = Options(rules=select(["KFP1"]), jobs=1)
+    key = settings_key(sorted(r.code for r in chosen.rules), chosen.fix, chosen.unsafe)
+    run(list(discover([root])), chosen, Cache.open(tmp_path / "cache", key))
+    assert len(processed) == 3
+    processed.clear()
+    monkeypatch.setattr(migrate, "__version__", "999.0.0")
+    _run(root, tmp_path / "cache")
+    assert len(processed) == 3
+
+
+def test_fix_then_fix_again_is_answered_from_the_cache(tmp_path: Path, processed: list[str]) -> None:
+    root = _tree(tmp_path)
+    _run(root, tmp_path / "cache", fix=True)
+    fixed = {p.name: p.read_bytes() for p in root.iterdir()}
+    processed.clear()
+    again = _run(root, tmp_path / "cache", fix=True)
+    assert {p.name: p.read_bytes() for p in root.iterdir()} == fixed
+    assert all(r.applied == 0 for r in again)
+    _run(root, tmp_path / "cache", fix=True)
+    assert processed.count("c.yaml") <= 1  # at most once more, as its dependants' view of it settles
+
+
+def test_an_unreadable_cache_is_ignored(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    _run(root, tmp_path / "cache")
+    for pickle in (tmp_path / "cache").rglob("*.pickle"):
+        pickle.write_bytes(b"not a pickle")
+    assert _findings(_run(root, tmp_path / "cache"))
+
+
+def test_cli_no_cache_writes_no_cache(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    CliRunner().invoke(app, ["check", "--no-cache", "--cache-dir", str(tmp_path / "c"), str(root)])
+    assert not (tmp_path / "c").exists()
+    CliRunner().invoke(app, ["check", "--cache-dir", str(tmp_path / "c"), str(root)])
+    assert (tmp_path / "c" / "CACHEDIR.TAG").is_file() and (tmp_path / "c" / ".gitignore").read_text().endswith("*\n")
+
+
+def _fixture_tree(tmp_path: Path, name: str) -> Path:
+    root = tmp_path / name
+    for source in sorted(FIXTURES.glob("*/*.in.*"))[::3]:  # a third of them: enough for the pool, and quick
+        target = root / source.parent.name / source.name.replace(".in.", ".")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return root
+
+
+def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
+    serial, parallel = _fixture_tree(tmp_path, "serial"), _fixture_tree(tmp_path, "parallel")
+    for root in (serial, parallel):
+        assert len(list(root.rglob("*.*"))) >= 2 * runner_module.POOL_THRESHOLD
+    options = {"rules": ALL, "fix": True, "unsafe": True}
+    one = run(list(discover([serial])), Options(jobs=1, **options))  # type: ignore[arg-type]
+    two = run(list(discover([parallel])), Options(jobs=2, **options))  # type: ignore[arg-type]
+
+    def relative(reports: list[runner_module.FileReport], root: Path) -> list[tuple[str, str, int, int, str]]:
+        return sorted(
+            (str(Path(r.path).relative_to(root)), f.code, f.line, f.col, f.message) for r in reports for f in r.findings
+        )
+
+    assert relative(one, serial) == relative(two, parallel)
+    files = sorted(p.relative_to(serial) for p in serial.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(parallel) for p in parallel.rglob("*") if p.is_file())
+    assert all((serial / f).read_bytes() == (parallel / f).read_bytes() for f in files)
