@@ -17,6 +17,9 @@ from migrate import __version__
 from migrate.config import OUTPUT_FORMATS, Config, ConfigError, discover_config
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from migrate.discovery import Candidate
     from migrate.runner import FileReport, Options
 
 # Exit codes, as ruff: 0 nothing left to report, 1 findings remain, 2 usage or internal error.
@@ -57,7 +60,11 @@ ExcludeOpt = Annotated[
 ]
 ExtendExcludeOpt = Annotated[list[str] | None, typer.Option("--extend-exclude", help="More glob patterns to skip.")]
 ForceExcludeOpt = Annotated[
-    bool, typer.Option("--force-exclude", help="Apply exclusions to files named on the command line too.")
+    bool,
+    typer.Option(
+        "--force-exclude",
+        help="Treat named files as if found by a walk: exclusions apply, non-components are skipped quietly.",
+    ),
 ]
 GitignoreOpt = Annotated[
     bool | None,
@@ -129,7 +136,7 @@ def _options(config: Config, *, fix: bool = False, write: bool = True, jobs: int
     return Options((), fix, config.unsafe_fixes, write, per_file_ignores=ignores, codes=codes)
 
 
-def _candidates(paths: list[str], config: Config, force_exclude: bool, changed_since: str | None) -> list[object]:
+def _candidates(paths: list[str], config: Config, force_exclude: bool, changed_since: str | None) -> list[Candidate]:
     from migrate.discovery import discover
     from migrate.gitfiles import GitError, changed_files
 
@@ -146,7 +153,7 @@ def _candidates(paths: list[str], config: Config, force_exclude: bool, changed_s
     return [c for c in found if Path(os.path.abspath(c.path)) in changed]
 
 
-def _progress_bar(enabled: bool | None):  # type: ignore[no-untyped-def]
+def _progress_bar(enabled: bool | None) -> Callable[[int, int], None] | None:
     """A callback drawing a bar on standard error, or None (not a terminal, or asked not to)."""
     if enabled is False or (enabled is None and not sys.stderr.isatty()):
         return None
@@ -244,7 +251,13 @@ def _run(
     if not no_cache:
         key = settings_key(sorted(options.selected_codes), options.per_file_ignores, options.fix, options.unsafe)
         cache = Cache.open(cache_directory(config.cache_dir, config.root), key)
-    return run(candidates, options, cache, progress=_progress_bar(progress))  # type: ignore[arg-type]
+    context: list[Path] = []
+    if any(p.endswith(".py") and Path(p).is_file() for p in paths):
+        from migrate.discovery import project_modules
+
+        # Named modules (pre-commit names only staged ones): callers elsewhere in the project still count.
+        context = project_modules(config, [c.path for c in candidates])
+    return run(candidates, options, cache, progress=_progress_bar(progress), context=context)
 
 
 def _wants_color() -> bool:

@@ -1,8 +1,10 @@
 """Which files a run looks at: walks directories, honours `exclude` and `.gitignore` (via pathspec).
 
-Files named on the command line are always taken, as ruff does, unless `force_exclude` is set (what the
-pre-commit hooks pass, since pre-commit names every staged file). Directory symlinks are never followed:
-they can loop or leave the tree.
+Files named on the command line are always taken, and a YAML file that does not parse is reported even when
+it is no component, as ruff does. `force_exclude` (what the pre-commit hooks pass, since pre-commit names
+every staged file) treats named files as if a walk had found them: exclusions apply, and files that are no
+component or kfp module are skipped quietly. Directory symlinks are never followed: they can loop or leave
+the tree.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class Discovery:
                     continue
                 yield from self._walk(path)
             elif not (self.force_exclude and self.skipped(path, is_dir=False)):
-                yield Candidate(path, explicit=True)
+                yield Candidate(path, explicit=not self.force_exclude)
 
     def _walk(self, top: Path) -> Iterator[Candidate]:
         for root, dirs, files in os.walk(top):
@@ -111,6 +113,14 @@ class Discovery:
             else:
                 self._gitignores[directory] = _Ignores(directory, pathspec.GitIgnoreSpec.from_lines(lines))
         return self._gitignores[directory]
+
+
+def project_modules(config: Config, exclude: Iterable[Path]) -> list[Path]:
+    """The Python files of the project around `config` (its root, with its exclusions), except `exclude`:
+    read for what they pass to the named files' components, never checked or written."""
+    named = {Path(os.path.abspath(p)) for p in exclude}
+    found = Discovery(config).candidates([config.root])
+    return [c.path for c in found if c.path.suffix == ".py" and Path(os.path.abspath(c.path)) not in named]
 
 
 def discover(paths: Iterable[Path], config: Config | None = None, force_exclude: bool = False) -> Iterator[Candidate]:

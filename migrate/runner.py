@@ -208,30 +208,25 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def with_callers(
-    candidates: Sequence[Candidate], options: Options | None = None, cache: Cache | None = None
+    candidates: Sequence[Candidate],
+    options: Options | None = None,
+    cache: Cache | None = None,
+    context: Sequence[Path] = (),
 ) -> list[Candidate]:
     """Give each Python candidate what the other Python files say about it: what they pass to the names it
     defines, and the texts of the component files and modules it loads or imports. When fixing, a loaded
-    component that is itself being fixed is seen as it will be once fixed, so one run converges."""
+    component that is itself being fixed is seen as it will be once fixed, so one run converges. `context`:
+    more modules whose calls count (the rest of the project, when only some files are named)."""
     cache = cache if cache is not None else Cache.disabled()
-    texts: dict[Path, str] = {}
     gathered: dict[Path, callers.Facts] = {}
-    for candidate in candidates:
-        if not is_python(str(candidate.path)):
-            continue
-        data = _small_bytes(candidate.path)
-        if data is None or b"kfp" not in data:
-            continue
-        text = data.decode("utf-8", "replace").removeprefix(BOM)
-        name, content = str(candidate.path), digest(data)
-        found_facts = cache.facts_for(name, content)
-        if found_facts is None:
-            found_facts = callers.facts(text, name)
-            cache.store_facts(name, content, found_facts)
-        texts[candidate.path], gathered[candidate.path] = text, found_facts
-    if not texts:
+    for path in [c.path for c in candidates if is_python(str(c.path))] + list(context):
+        found_facts = _facts(path, cache)
+        if found_facts is not None:
+            gathered[path] = found_facts
+    if not gathered:
         return list(candidates)
     found = callers.index(facts.calls for facts in gathered.values())
+    gathered = {c.path: gathered[c.path] for c in candidates if c.path in gathered}
     fixing = {c.path.resolve() for c in candidates} if options is not None and options.fix else set()
     sources: dict[Path, dict[str, callers.Dependency]] = {}
     seen: dict[Path, callers.Dependency | None] = {}  # a component many pipelines load is read (and fixed) once
@@ -244,10 +239,23 @@ def with_callers(
                 sources.setdefault(path, {})[key] = dependency
     return [
         replace(c, foreign=CrossFile(callers.for_file(found, str(c.path)), sources.get(c.path, {})))
-        if c.path in texts
+        if c.path in gathered
         else c
         for c in candidates
     ]
+
+
+def _facts(path: Path, cache: Cache) -> callers.Facts | None:
+    """What a kfp module says about other files (from the cache when its bytes are unchanged)."""
+    data = _small_bytes(path)
+    if data is None or b"kfp" not in data:
+        return None
+    name, content = str(path), digest(data)
+    found = cache.facts_for(name, content)
+    if found is None:
+        found = callers.facts(data.decode("utf-8", "replace").removeprefix(BOM), name)
+        cache.store_facts(name, content, found)
+    return found
 
 
 def _small_bytes(path: Path) -> bytes | None:
@@ -284,11 +292,12 @@ def run(
     options: Options,
     cache: Cache | None = None,
     progress: Callable[[int, int], None] | None = None,
+    context: Sequence[Path] = (),
 ) -> list[FileReport]:
     """Process every candidate, in parallel when there are many; one file's failure never stops the rest.
     Files the cache knows, unchanged in text, settings and dependencies, are not parsed again."""
     cache = cache if cache is not None else Cache.disabled()
-    candidates = with_callers(candidates, options, cache)
+    candidates = with_callers(candidates, options, cache, context)
     results: dict[int, FileReport | None] = {}
     pending: list[tuple[int, Candidate, str | None, str]] = []  # (index, candidate, content digest, foreign key)
     for index, candidate in enumerate(candidates):
