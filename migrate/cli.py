@@ -179,7 +179,7 @@ def _execute(
     progress: bool | None = None,
 ) -> tuple[int, bool]:
     """The exit code, and whether any file was written."""
-    from migrate.formats import render, statistics_report, text_report, unified_diff
+    from migrate.formats import render, statistics_json, statistics_report, text_report, unified_diff
 
     findings_exit = EXIT_CLEAN if exit_zero else EXIT_FINDINGS
     if "-" in paths:
@@ -217,9 +217,12 @@ def _execute(
         )
         return (findings_exit if changes else EXIT_CLEAN), False
     color = config.output_format in ("text", "grouped") and _wants_color()
-    if statistics:
-        sys.stdout.write(statistics_report(reports, options.fix))
+    if statistics and config.output_format == "json":
+        sys.stdout.write(statistics_json(reports))
+    elif statistics:
+        sys.stdout.write(statistics_report(reports, options.fix, options.unsafe, color=color))
     else:
+        ci_root = _ci_root(config) if config.output_format in ("sarif", "gitlab") else None
         sys.stdout.write(
             render(
                 config.output_format,
@@ -228,7 +231,7 @@ def _execute(
                 unsafe=options.unsafe,
                 color=color,
                 rules=options.all_rules() if config.output_format == "sarif" else (),
-                root=Path.cwd(),
+                root=ci_root,
             )
         )
     return (findings_exit if any(report.findings for report in reports) else EXIT_CLEAN), wrote
@@ -258,6 +261,14 @@ def _run(
         # Named modules (pre-commit names only staged ones): callers elsewhere in the project still count.
         context = project_modules(config, [c.path for c in candidates])
     return run(candidates, options, cache, progress=_progress_bar(progress), context=context)
+
+
+def _ci_root(config: Config) -> Path:
+    """What CI paths are relative to: the git repository's top (code scanning reads URIs from there),
+    else the project root."""
+    from migrate.gitfiles import toplevel
+
+    return toplevel(Path.cwd()) or config.root
 
 
 def _wants_color() -> bool:
@@ -448,6 +459,9 @@ def _root(
 
 def main() -> None:
     """Console entry point; an unexpected error exits 2 with one line, never a traceback wall."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):  # a file name that is not UTF-8 is printed as its own bytes
+            stream.reconfigure(errors="surrogateescape")
     try:
         app()
     except SystemExit:

@@ -30,3 +30,11 @@ def changed_files(ref: str, directory: Path) -> set[Path]:
     untracked = _git(["ls-files", "--others", "--exclude-standard", "-z"], top)
     names = [n for n in (changed + untracked).split("\0") if n]
     return {Path(os.path.abspath(top / name)) for name in names}
+
+
+def toplevel(directory: Path) -> Path | None:
+    """The top of the git work tree holding `directory`, or None outside one (or without git)."""
+    try:
+        return Path(_git(["rev-parse", "--show-toplevel"], directory).strip())
+    except GitError:
+        return None

@@ -136,7 +136,6 @@ def test_text_report_keeps_its_lines_and_summary(reports: list[FileReport]) -> N
     assert lines[-1] == summary(reports, False, False)
     assert lines[-1].startswith(f"Found {len(_findings(reports))} findings in 8 file(s)")
     assert "\x1b" not in output
-    assert text_report(reports, False, False) is not None and migrate.report.text_report is text_report
 
 
 def test_grouped_report_puts_findings_under_their_file(reports: list[FileReport]) -> None:
@@ -279,6 +278,8 @@ def test_sarif_meets_what_github_code_scanning_requires(reports: list[FileReport
             finding.end_col,
         )
         assert all(isinstance(v, str) and v for v in result["partialFingerprints"].values())
+    lines = sarif_report(reports, RULES).splitlines()
+    assert sum(1 for line in lines if line.startswith('        {"ruleId": ')) == len(results)  # one per line
     keys = [next(iter(r["partialFingerprints"].values())) for r in results]
     assert len(set(keys)) == len(keys)
     assert run_["originalUriBaseIds"]["%SRCROOT%"]["uri"] == Path.cwd().resolve().as_uri() + "/"
@@ -523,6 +524,7 @@ def test_output_is_sorted_and_ignores_the_terminal(reports: list[FileReport], mo
 
 
 def test_report_module_keeps_its_names() -> None:
+    assert migrate.report.text_report is text_report
     assert migrate.report.json_report is json_report
     assert migrate.report.summary is summary
     assert callable(migrate.report.unified_diff)

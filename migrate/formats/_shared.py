@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrate.model import Finding, Fix, Rule
+from migrate.model import Finding, Rule, applicable
 
 if TYPE_CHECKING:
     from migrate.runner import FileReport
@@ -27,13 +27,6 @@ def sorted_findings(reports: Sequence[FileReport]) -> list[Finding]:
 
 def sorted_reports(reports: Sequence[FileReport]) -> list[FileReport]:
     return sorted(reports, key=lambda report: report.path)
-
-
-def applicable(fix: Fix | None, unsafe: bool) -> bool:
-    """The engine's answer, imported when first asked: findings read from a cache need no parser loaded."""
-    from migrate.engine import applicable as engine_applicable
-
-    return engine_applicable(fix, unsafe)
 
 
 def fix_marker(finding: Finding) -> str:
@@ -72,6 +65,7 @@ class CiPaths:
     def __init__(self, root: Path | None = None) -> None:
         self.root = (Path.cwd() if root is None else root).resolve()
         self._relative: dict[str, str | None] = {}
+        self._portable: dict[str, str] = {}
 
     def relative(self, path: str) -> str | None:
         """`path` relative to the root, or None when the file lies outside it."""
@@ -83,8 +77,13 @@ class CiPaths:
 
     def portable(self, path: str) -> str:
         """Relative to the root when inside it, else absolute."""
-        relative = self.relative(path)
-        return relative if relative is not None else Path(os.path.abspath(path)).as_posix()
+        if path not in self._portable:
+            relative = self.relative(path)
+            self._portable[path] = relative if relative is not None else self.absolute(path).as_posix()
+        return self._portable[path]
+
+    def absolute(self, path: str) -> Path:
+        return Path(os.path.abspath(path))
 
 
 def fingerprints(findings: Sequence[Finding], paths: CiPaths) -> list[str]:

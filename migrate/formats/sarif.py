@@ -28,14 +28,13 @@ from migrate import __version__
 from migrate.formats._shared import (
     PROJECT_URL,
     CiPaths,
-    applicable,
     fingerprints,
     rule_for,
     rule_url,
     sorted_findings,
 )
 from migrate.lines import LineIndex
-from migrate.model import Finding, Fix, FixSafety, Rule, Severity
+from migrate.model import Finding, Fix, FixSafety, Rule, Severity, applicable
 
 if TYPE_CHECKING:
     from migrate.runner import FileReport
@@ -143,13 +142,16 @@ class _Places:
         self.paths = paths
         self.texts = texts
         self._lines: dict[str, LineIndex] = {}
+        self._artifacts: dict[str, dict[str, str]] = {}
 
     def artifact(self, path: str) -> dict[str, str]:
-        relative = self.paths.relative(path)
-        if relative is None:
-            return {"uri": Path(os.path.abspath(path)).as_uri()}
-        # From bytes, so that a file name that is not UTF-8 still gets its own bytes percent-encoded.
-        return {"uri": quote(os.fsencode(relative), safe="/"), "uriBaseId": "%SRCROOT%"}
+        if path not in self._artifacts:
+            relative = self.paths.relative(path)
+            if relative is None:
+                self._artifacts[path] = {"uri": self.paths.absolute(path).as_uri()}
+            else:  # from bytes, so that a file name that is not UTF-8 still gets its own bytes percent-encoded
+                self._artifacts[path] = {"uri": quote(os.fsencode(relative), safe="/"), "uriBaseId": "%SRCROOT%"}
+        return dict(self._artifacts[path])
 
     def lines(self, path: str) -> LineIndex | None:
         text = self.texts.get(path)

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from migrate.formats._shared import applicable, rule_name, sorted_findings
+from migrate.formats._shared import rule_name, sorted_findings
 from migrate.formats.text import BOLD, CYAN, RED, paint, summary
+from migrate.model import applicable
 
 if TYPE_CHECKING:
     from migrate.runner import FileReport

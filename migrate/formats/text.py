@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from migrate.formats._shared import applicable, fix_marker, sorted_findings
-from migrate.model import Finding
+from migrate.formats._shared import fix_marker, sorted_findings
+from migrate.model import Finding, applicable
 
 if TYPE_CHECKING:
     from migrate.runner import FileReport
