@@ -404,6 +404,65 @@ def fix(
     raise typer.Exit(code)
 
 
+@app.command()
+def report(
+    paths: Annotated[list[str], typer.Argument(help="Files or directories of the repository to report on.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Directory to write report.md and report.html into.")
+    ] = Path("kfp-migrate-report"),
+    select_: SelectOpt = None,
+    extend_select: ExtendSelectOpt = None,
+    ignore: IgnoreOpt = None,
+    config: ConfigOpt = None,
+    isolated: IsolatedOpt = False,
+    exclude: ExcludeOpt = None,
+    extend_exclude: ExtendExcludeOpt = None,
+    respect_gitignore: GitignoreOpt = None,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+    jobs: JobsOpt = None,
+    progress: ProgressOpt = None,
+) -> None:
+    """Write a migration report: per file what `fix` and `fix --unsafe-fixes` resolve, what needs a human
+    and why, and how ready the repository is for kfp 2. Changes no scanned file."""
+    from dataclasses import replace
+
+    from migrate.migration_report import build_report, headline, to_html, to_markdown
+
+    if "-" in paths:
+        raise _fail("`report` reads files, not standard input")
+    settings = _resolve(
+        paths,
+        config,
+        isolated,
+        select=_codes(select_) or None,
+        ignore=_codes(ignore),
+        extend_select=_codes(extend_select),
+        exclude=tuple(exclude) if exclude else None,
+        extend_exclude=tuple(extend_exclude or ()),
+        respect_gitignore=respect_gitignore,
+        cache_dir=cache_dir,
+    )
+    checking = _options(settings, jobs=jobs)
+    runs = [
+        _run(paths, settings, options, False, None, no_cache, progress)
+        for options in (
+            checking,
+            replace(checking, fix=True, write=False),
+            replace(checking, fix=True, unsafe=True, write=False),
+        )
+    ]
+    root = paths[0] if len(paths) == 1 else os.path.commonpath([os.path.abspath(p) for p in paths])
+    built = build_report(*runs, root=root, checked=checking.selected_codes)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "report.md").write_text(to_markdown(built), encoding="utf-8")
+        (output / "report.html").write_text(to_html(built), encoding="utf-8")
+    except OSError as error:
+        raise _fail(f"{output}: cannot write the report: {error.strerror or error}") from None
+    sys.stdout.write(f"{headline(built)}\nWrote {output / 'report.md'} and {output / 'report.html'}\n")
+
+
 @app.command("rules")
 def list_rules(output_format: FormatOpt = None) -> None:
     """List every rule: code, name, what kfp 2 does, fix, summary."""
