@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
+from typing import Any
 
 import yaml
 
 from migrate.model import Edit
 from migrate.yaml_source import MappingNode, Node, ScalarNode, SequenceNode, YamlSource
 
+# The C parser reads exactly what the pure-Python one does (same resolver), ~10x faster.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # A plain scalar may start with `-` when a non-space follows (`-ec`); _reads_back confirms each use.
 _PLAIN_SAFE = re.compile(r"(?:[A-Za-z0-9_./]|-(?=\S))[A-Za-z0-9_./ -]*\Z")
 
@@ -27,10 +31,11 @@ def scalar(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+@lru_cache(maxsize=4096)  # the same names and types come back in every component
 def _reads_back(text: str, value: str) -> bool:
     try:
-        in_flow: object = yaml.safe_load(f"[{text}]")
-        in_block: object = yaml.safe_load(f"k: {text}")
+        in_flow: object = yaml.load(f"[{text}]", Loader=_Loader)
+        in_block: object = yaml.load(f"k: {text}", Loader=_Loader)
         return in_flow == [value] and in_block == {"k": value}
     except yaml.YAMLError:
         return False
