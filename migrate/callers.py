@@ -83,24 +83,32 @@ class Facts:
 
 
 def facts(text: str, path: str) -> Facts:
+    """`collect` and `dependencies` from one parse."""
     global _probes
     _probes = []
     try:
-        return Facts(collect(text, path), tuple(dependencies(text, path)), tuple(_probes))
+        tree = _parse(text)
+        return Facts(collect(tree, path), tuple(dependencies(tree, path)), tuple(_probes))
     finally:
         _probes = None
+
+
+def _parse(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 LOADERS = ("load_component_from_file",)
 
 
-def dependencies(text: str, path: str) -> Iterator[tuple[str, Path]]:
+def dependencies(source: str | ast.Module | None, path: str) -> Iterator[tuple[str, Path]]:
     """(`yaml:<literal>` or `py:<module>`, resolved file) for each component file loaded with a literal
     path (relative to the calling file's folder, as pipelines next to their components write it) and
     each non-kfp module imported with `from ... import`."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = _parse(source) if isinstance(source, str) else source
+    if tree is None:
         return
     here = Path(path).resolve().parent
     for node in ast.walk(tree):
@@ -134,11 +142,10 @@ def path_literal(node: ast.expr) -> str | None:
     return None
 
 
-def collect(text: str, path: str) -> ForeignCalls:
+def collect(source: str | ast.Module | None, path: str) -> ForeignCalls:
     """What `path` passes to names imported from other (non-kfp) modules; nothing when it does not parse."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = _parse(source) if isinstance(source, str) else source
+    if tree is None:
         return ForeignCalls(())
     here = Path(path).resolve().parent
     imported: dict[str, tuple[list[Path], str]] = {}  # local name -> (candidate files, symbol)
