@@ -109,17 +109,42 @@ def _codes(values: list[str] | None) -> tuple[str, ...]:
     return tuple(part.strip() for value in values or () for part in value.split(",") if part.strip())
 
 
-def _resolve(paths: list[str], config_file: Path | None, isolated: bool, **cli: object) -> Config:
+def _resolve(
+    paths: list[str],
+    config_file: Path | None,
+    isolated: bool,
+    selection: tuple[list[str] | None, list[str] | None, list[str] | None],
+    exclusion: tuple[list[str] | None, list[str] | None, bool | None],
+    *,
+    unsafe_fixes: bool | None = None,
+    output_format: str | None = None,
+    cache_dir: Path | None = None,
+) -> Config:
+    """The run's settings: the configuration file's, with the command line's on top.
+    `selection`: --select, --ignore, --extend-select; `exclusion`: --exclude, --extend-exclude,
+    --respect-gitignore."""
     from migrate.settings import CommandLine, merge
 
-    output_format = cli.get("output_format")
     if output_format is not None and output_format not in OUTPUT_FORMATS:
         raise _fail(f"--output-format must be one of {', '.join(OUTPUT_FORMATS)}; got `{output_format}`")
     try:
         config = discover_config([Path(p) for p in paths if p != "-"], Path.cwd(), config_file, isolated)
     except ConfigError as error:
         raise _fail(str(error)) from None
-    return merge(config, CommandLine(**cli))  # type: ignore[arg-type]
+    select_, ignore, extend_select = selection
+    exclude, extend_exclude, respect_gitignore = exclusion
+    cli = CommandLine(
+        select=_codes(select_) or None,
+        ignore=_codes(ignore),
+        extend_select=_codes(extend_select),
+        exclude=tuple(exclude) if exclude else None,
+        extend_exclude=tuple(extend_exclude or ()),
+        respect_gitignore=respect_gitignore,
+        unsafe_fixes=unsafe_fixes,
+        output_format=output_format,
+        cache_dir=cache_dir,
+    )
+    return merge(config, cli)
 
 
 def _options(config: Config, *, fix: bool = False, write: bool = True, jobs: int | None = None) -> Options:
@@ -303,19 +328,8 @@ def check(
     stdin_filename: StdinNameOpt = "-",
 ) -> None:
     """Report what kfp 2 will reject or treat differently. Writes nothing."""
-    settings = _resolve(
-        paths,
-        config,
-        isolated,
-        select=_codes(select_) or None,
-        ignore=_codes(ignore),
-        extend_select=_codes(extend_select),
-        exclude=tuple(exclude) if exclude else None,
-        extend_exclude=tuple(extend_exclude or ()),
-        respect_gitignore=respect_gitignore,
-        output_format=output_format,
-        cache_dir=cache_dir,
-    )
+    selection, exclusion = (select_, ignore, extend_select), (exclude, extend_exclude, respect_gitignore)
+    settings = _resolve(paths, config, isolated, selection, exclusion, output_format=output_format, cache_dir=cache_dir)
     options = _options(settings, jobs=jobs)
     code, _ = _execute(
         paths,
@@ -370,16 +384,13 @@ def fix(
     stdin_filename: StdinNameOpt = "-",
 ) -> None:
     """Apply fixes in place (atomically), then report what is left."""
+    selection, exclusion = (select_, ignore, extend_select), (exclude, extend_exclude, respect_gitignore)
     settings = _resolve(
         paths,
         config,
         isolated,
-        select=_codes(select_) or None,
-        ignore=_codes(ignore),
-        extend_select=_codes(extend_select),
-        exclude=tuple(exclude) if exclude else None,
-        extend_exclude=tuple(extend_exclude or ()),
-        respect_gitignore=respect_gitignore,
+        selection,
+        exclusion,
         unsafe_fixes=unsafe_fixes,
         output_format=output_format,
         cache_dir=cache_dir,
@@ -431,18 +442,8 @@ def report(
 
     if "-" in paths:
         raise _fail("`report` reads files, not standard input")
-    settings = _resolve(
-        paths,
-        config,
-        isolated,
-        select=_codes(select_) or None,
-        ignore=_codes(ignore),
-        extend_select=_codes(extend_select),
-        exclude=tuple(exclude) if exclude else None,
-        extend_exclude=tuple(extend_exclude or ()),
-        respect_gitignore=respect_gitignore,
-        cache_dir=cache_dir,
-    )
+    selection, exclusion = (select_, ignore, extend_select), (exclude, extend_exclude, respect_gitignore)
+    settings = _resolve(paths, config, isolated, selection, exclusion, cache_dir=cache_dir)
     checking = _options(settings, jobs=jobs)
     runs = [
         _run(paths, settings, options, False, None, no_cache, progress)
