@@ -22,6 +22,10 @@ LOOKS_LIKE_COMPONENT = re.compile(r"^implementation\s*:", re.MULTILINE)
 # A Python file is taken for KFP code, even when it does not parse, if it imports kfp.
 LOOKS_LIKE_KFP = re.compile(r"^\s*(from\s+kfp[.\s]|import\s+kfp\b)", re.MULTILINE)
 PYTHON_SUFFIXES = (".py",)
+# `kfp` as the first name of an imported module: after `import`, `from`, or a comma of `import a, kfp`, with
+# spaces or line continuations between. No match: the module imports nothing from kfp, and LibCST need not
+# parse it (`KfpModule.is_kfp()` would be False).
+IMPORTS_KFP = re.compile(r"(?:\bimport|\bfrom|,)[\s\\]*kfp\b")
 
 
 def is_python(path: str) -> bool:
@@ -65,6 +69,8 @@ def _check_python(
     text: str, path: str, rules: Sequence[type[Rule]], explicit: bool, foreign: CrossFile
 ) -> list[Finding]:
     """Modules that do not import kfp yield none."""
+    if not explicit and not IMPORTS_KFP.search(text):
+        return []  # LOOKS_LIKE_KFP implies IMPORTS_KFP, so no parse error goes unreported either
     from migrate.python_source import PythonProblem, PythonSource  # LibCST: only when a module is parsed
     from rules._python import kfp_module
 

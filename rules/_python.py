@@ -187,7 +187,7 @@ class KfpModule:
     def __init__(self, src: PythonSource) -> None:
         self.src = src
         collector = _Collector(src)
-        src.module.visit(collector)
+        src.walk(src.module, collector)
         self.bindings: dict[str, ImportBinding] = collector.bindings
         self.imports: list[ImportBinding] = collector.imports
         self.functions: dict[str, cst.FunctionDef] = collector.functions
@@ -382,6 +382,9 @@ def arg_kind(value: cst.BaseExpression, pipeline_params: set[str]) -> ArgKind:
 
 
 NOT_LITERAL = object()
+_CODEGEN = cst.Module([])  # how `code_for_node` writes a node outside any module
+# Tokens whose code is their `value` when unparenthesized: no code generation needed.
+_TOKENS = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Name)
 
 
 def literal_value(node: cst.BaseExpression | None) -> object:
@@ -389,9 +392,15 @@ def literal_value(node: cst.BaseExpression | None) -> object:
     if node is None:
         return NOT_LITERAL
     try:
-        return ast.literal_eval(cst.Module([]).code_for_node(node))
+        return ast.literal_eval(_code(node))
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return NOT_LITERAL
+
+
+def _code(node: cst.BaseExpression) -> str:
+    if isinstance(node, _TOKENS) and not node.lpar and not node.rpar:
+        return node.value
+    return _CODEGEN.code_for_node(node)
 
 
 def _callee(expr: cst.BaseExpression) -> cst.BaseExpression:

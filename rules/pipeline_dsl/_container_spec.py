@@ -18,6 +18,7 @@ import libcst as cst
 
 from migrate.model import Edit
 from migrate.python_source import PythonSource
+from migrate.python_tree import walk
 from rules._python import NOT_LITERAL, PYTHON_PARAMETER_TYPES, KfpModule, all_params, implied_type, literal_value
 from rules._yaml import PARAMETER_TYPES
 from rules.pipeline_dsl._modifiers import bind
@@ -200,9 +201,9 @@ def scopes_of(src: PythonSource, node: cst.CSTNode) -> list[Scope]:
                 visitor = _Bindings()
                 if isinstance(parent.body, cst.IndentedBlock):
                     for statement in parent.body.body:
-                        statement.visit(visitor)
+                        src.walk(statement, visitor)
                 else:
-                    parent.body.visit(visitor)
+                    src.walk(parent.body, visitor)
                 params = {p.name.value: p for p in all_params(parent)}
                 for star in (parent.params.star_arg, parent.params.star_kwarg):
                     if isinstance(star, cst.Param):
@@ -261,7 +262,7 @@ class _Refs(cst.CSTVisitor):
         if node.attr.value == "output" and isinstance(node.value, cst.Name) and node.value.value in self.local:
             self.found.append(Ref(node, node.value.value, ""))
             return False
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Subscript(self, node: cst.Subscript) -> bool:
@@ -285,7 +286,7 @@ class _Refs(cst.CSTVisitor):
             self.found.append(Ref(node, node.value))
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
@@ -294,7 +295,7 @@ class _Refs(cst.CSTVisitor):
 
 def refs_in(node: cst.CSTNode, local: set[str]) -> list[Ref]:
     finder = _Refs(local)
-    node.visit(finder)
+    walk(node, finder)
     return finder.found
 
 
@@ -480,7 +481,7 @@ def reindent(text: str, old: str, new: str) -> str:
 
 def has_multiline_string(node: cst.CSTNode) -> bool:
     finder = _MultilineStrings()
-    node.visit(finder)
+    walk(node, finder)
     return finder.found
 
 

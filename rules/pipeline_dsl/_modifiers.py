@@ -18,6 +18,7 @@ import libcst as cst
 
 from migrate.model import Edit
 from migrate.python_source import PythonSource
+from migrate.python_tree import walk
 from rules._python import NOT_LITERAL, KfpModule, all_params, literal_value
 from rules.pipeline_dsl.removed import pipeline_functions, task_factories
 from rules.py_components._edits import Imports
@@ -282,7 +283,7 @@ def returns_its_task(func: cst.FunctionDef) -> bool:
         return False
     name = params[0].name.value
     finder = _Returns()
-    func.body.visit(finder)
+    walk(func.body, finder)
     last = func.body.body[-1]
     ends_with_return = (
         isinstance(last, cst.SimpleStatementLine) and len(last.body) == 1 and isinstance(last.body[0], cst.Return)

@@ -415,7 +415,7 @@ class Wiring:
         """Every `t.outputs['key']` on a task variable whose component is known: (key node, key, component)."""
         for function, known in self.tasks.items():
             finder = _OutputsSubscripts()
-            function.visit(finder)
+            self.src.walk(function, finder)
             for name, key_node in finder.found:
                 if name in known:
                     key = literal_value(key_node)

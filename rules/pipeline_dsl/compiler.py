@@ -9,6 +9,7 @@ import libcst as cst
 
 from migrate.model import Edit, Example, FixSafety, Located, PythonRule, Severity
 from migrate.python_source import PythonSource
+from migrate.python_tree import descendants
 from rules._python import KfpModule, kfp_module, literal_value
 from rules.pipeline_dsl.removed import delete_arg, references, remove_alias
 
@@ -233,7 +234,7 @@ class ExecutionMode(PythonRule):
         inside_compiler: set[cst.CSTNode] = set()
         for call, _ in module.calls:
             if module.qualified(call.func) in _COMPILERS and call.args:
-                inside_compiler |= _descendants(call)
+                inside_compiler |= set(descendants(call))
                 start, end = src.span(call.args[0])[0], src.span(call.args[-1])[1]
                 fix = self.fix(Edit(start, end, ""), title="Remove the arguments: `Compiler()`")
                 yield self.at(src, call, fix, problem="kfp 2's `Compiler()` takes no arguments (`TypeError`)")
@@ -288,21 +289,6 @@ class ExecutionMode(PythonRule):
         )
 
 
-def _descendants(node: cst.CSTNode) -> set[cst.CSTNode]:
-    collector = _All()
-    node.visit(collector)
-    return collector.nodes
-
-
-class _All(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.nodes: set[cst.CSTNode] = set()
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.nodes.add(node)
-        return True
-
-
 def _path_literal(module: KfpModule, path: cst.BaseExpression) -> tuple[cst.BaseExpression | None, bool]:
     """The string literal that ends the package path (`'p.tar.gz'`, `__file__ + '.tar.gz'`), and whether it was
     found through a variable assigned once."""
@@ -332,7 +318,7 @@ def _assigned(module: KfpModule) -> dict[str, list[cst.BaseExpression]]:
     if isinstance(found, dict):
         return found
     collector = _Assigned()
-    module.src.module.visit(collector)
+    module.src.walk(module.src.module, collector)
     module.src.cache[key] = collector.values
     return collector.values
 
@@ -399,7 +385,7 @@ class TypeCheckOff(PythonRule):
             fix = None if positional and "pipeline_conf" in named else self.fix(delete_arg(src, call, arg))
             yield self.at(src, arg, fix, severity=Severity.ERROR if positional else None, problem=problem)
         finder = _TypeCheckAssignments(module)
-        src.module.visit(finder)
+        src.walk(src.module, finder)
         for assign in finder.found:
             problem = "`kfp.TYPE_CHECK = False` has no effect in kfp 2: task arguments are always type-checked"
             yield self.at(src, assign, None, problem=problem)

@@ -9,6 +9,7 @@ import libcst as cst
 
 from migrate.model import Edit, Example, FixSafety, Located, PythonRule, Severity
 from migrate.python_source import PythonSource
+from migrate.python_tree import walk
 from rules._python import PIPELINE_DECORATORS, V1_COMPONENT_MODULES, KfpModule, kfp_module, literal_value
 from rules.py_components._edits import Imports, code, names_in, replace
 
@@ -41,7 +42,7 @@ def _returns_value(func: cst.FunctionDef) -> bool:
             nonlocal found
             found = found or node.value is not None
 
-    func.visit(Finder())
+    walk(func, Finder())
     return found
 
 
@@ -285,7 +286,7 @@ def _uses(node: cst.CSTNode, name: str) -> int:
             nonlocal count
             count += found.value == name
 
-    node.visit(Counter())
+    walk(node, Counter())
     return count
 
 

@@ -48,20 +48,43 @@ def references(module: KfpModule, targets: frozenset[str]) -> list[tuple[cst.Nam
     """Every expression that names one of `targets` (`dsl.Condition`, `Condition` after `from kfp.dsl
     import Condition`, ...), outside import statements, with the qualified name it resolves to."""
     key = f"pipeline_dsl.references:{','.join(sorted(targets))}"
-    found = module.src.cache.get(key)
+    cached = module.src.cache.get(key)
+    if isinstance(cached, list):
+        return cached
+    found: list[tuple[cst.Name | cst.Attribute, str]] = []
+    entries = _resolved_names(module)
+    i = 0
+    while i < len(entries):
+        node, qualified, end = entries[i]
+        if qualified in targets:
+            found.append((node, qualified))
+            i = end  # `dsl.Condition` found: not `dsl` again
+        else:
+            i += 1
+    module.src.cache[key] = found
+    return found
+
+
+_Entry = tuple[cst.Name | cst.Attribute, str, int]
+
+
+def _resolved_names(module: KfpModule) -> list[_Entry]:
+    """The names and attributes `references` looks at that resolve through the imports, in visiting order,
+    each with the index after the entries inside it (one walk for every set of targets)."""
+    found = module.src.cache.get("pipeline_dsl.resolved_names")
     if not isinstance(found, list):
-        finder = _References(module, targets)
-        module.src.module.visit(finder)
-        found = module.src.cache[key] = finder.found
+        finder = _References(module)
+        module.src.walk(module.src.module, finder)
+        found = module.src.cache["pipeline_dsl.resolved_names"] = finder.found
     return found
 
 
 class _References(cst.CSTVisitor):
     """Names and attributes in expressions: not attribute names, keywords, parameters or definitions."""
 
-    def __init__(self, module: KfpModule, targets: frozenset[str]) -> None:
-        self.module, self.targets = module, targets
-        self.found: list[tuple[cst.Name | cst.Attribute, str]] = []
+    def __init__(self, module: KfpModule) -> None:
+        self.module = module
+        self.found: list[_Entry] = []
 
     def visit_Import(self, node: cst.Import) -> bool:
         return False
@@ -71,36 +94,38 @@ class _References(cst.CSTVisitor):
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         qualified = self.module.qualified(node)
-        if qualified in self.targets:
-            self.found.append((node, qualified))
-        else:
-            node.value.visit(self)
+        at = len(self.found)
+        if qualified is not None:
+            self.found.append((node, qualified, at + 1))
+        self.module.src.walk(node.value, self)
+        if qualified is not None:
+            self.found[at] = (node, qualified, len(self.found))
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
         qualified = self.module.qualified(node)
-        if qualified in self.targets:
-            self.found.append((node, qualified))
+        if qualified is not None:
+            self.found.append((node, qualified, len(self.found) + 1))
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        self.module.src.walk(node.value, self)
         return False
 
     def visit_Param(self, node: cst.Param) -> bool:
         for part in (node.annotation, node.default):
             if part is not None:
-                part.visit(self)
+                self.module.src.walk(part, self)
         return False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         for part in (*node.decorators, node.params, node.returns, node.body):
             if part is not None:
-                part.visit(self)
+                self.module.src.walk(part, self)
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         for part in (*node.decorators, *node.bases, *node.keywords, node.body):
-            part.visit(self)
+            self.module.src.walk(part, self)
         return False
 
 
@@ -165,7 +190,7 @@ def delete_arg(src: PythonSource, call: cst.Call, arg: cst.Arg) -> Edit:
         return Edit(src.span(arg)[0], src.span(args[1])[0], "")
     start, end = src.span(arg)
     if isinstance(arg.comma, cst.Comma):
-        end = src.span(arg.comma)[1] if arg.comma in src.positions else end + 1
+        end = src.span(arg.comma)[1] if src.has_span(arg.comma) else end + 1
     return Edit(start, end, "")
 
 

@@ -98,7 +98,7 @@ class RunPlaceholders(PythonRule):
                 )
             yield self.at(src, node, fix, problem=problem, placeholder=_CONSTANTS[old])
         finder = _Strings(src)
-        src.module.visit(finder)
+        src.walk(src.module, finder)
         for string in finder.found:
             yield self._literal(src, string)
 
@@ -143,6 +143,8 @@ class _Strings(cst.CSTVisitor):
         self.found: list[cst.SimpleString] = []
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if "{{" not in node.value and "\\" not in node.value:
+            return  # without an escape, the value has a `{{` only if the literal does
         value = literal_value(node)
         if not isinstance(value, str) or not _ANY_ARGO.search(value):
             return

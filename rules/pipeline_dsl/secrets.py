@@ -25,7 +25,7 @@ from rules.pipeline_dsl._modifiers import (
     text,
 )
 from rules.pipeline_dsl.removed import references, remove_alias
-from rules.py_components._edits import Imports, code, names_in
+from rules.py_components._edits import Imports, code, used_names
 
 _KUBERNETES_NOTE = "`from kfp import kubernetes` cannot be added: the name `kubernetes` is taken in this module"
 
@@ -490,4 +490,4 @@ def _drop_import(src: PythonSource, module: KfpModule, binding: ImportBinding) -
 
 
 def _uses_name(src: PythonSource, name: str) -> bool:
-    return name in names_in(src.module, skip_imports=True)
+    return name in used_names(src)

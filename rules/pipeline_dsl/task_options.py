@@ -79,7 +79,7 @@ class CacheStaleness(PythonRule):
         if not module.is_kfp():
             return
         finder = _Assignments()
-        src.module.visit(finder)
+        src.walk(src.module, finder)
         for assign, receiver in finder.found:
             if not plausible_task(module, receiver, enclosing_function(src, assign)):
                 continue

@@ -10,6 +10,7 @@ import libcst as cst
 
 from migrate.model import Edit, Example, FixSafety, Located, PythonRule, Severity
 from migrate.python_source import PythonSource
+from migrate.python_tree import walk
 from rules._python import NOT_LITERAL, KfpModule, kfp_module
 from rules.pipeline_dsl._modifiers import (
     Step,
@@ -337,7 +338,7 @@ class VolumeApi(PythonRule):
     def _volume_attributes(self, src: PythonSource, module: KfpModule, handled: set[cst.CSTNode]) -> Iterator[Located]:
         """`vop.volume` outside `add_pvolumes`, and `task.pvolume(s)`: no kfp 2 object stands for a volume."""
         finder = _VolumeAttributes()
-        src.module.visit(finder)
+        src.walk(src.module, finder)
         for node in finder.found:
             if node in handled or not isinstance(node.value, cst.Name):
                 continue
@@ -370,7 +371,7 @@ class VolumeApi(PythonRule):
         name = assign.targets[0].target.value
         scope = _enclosing(src, node) or src.module
         reads = _Reads(name)
-        scope.visit(reads)
+        src.walk(scope, reads)
         block = src.parents.get(line)
         if reads.count > 1 or not isinstance(block, cst.IndentedBlock | cst.Module) or len(block.body) < 2:
             return None
@@ -388,7 +389,7 @@ class _Reads(cst.CSTVisitor):
         self.name, self.count = name, 0
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Name(self, node: cst.Name) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from migrate.model import Edit, FixSafety
+from migrate.python_tree import walk
 from rules._python import PYTHON_PARAMETER_TYPES, ArgKind, CallArg, Component, KfpModule, Port, Role
 from rules.py_components._edits import Imports, body_indent, code, prologue, replace
 
@@ -83,7 +84,7 @@ def rename_blocked(component: Component, port: Port) -> str:
 
 def _free_in_body(func: cst.FunctionDef, name: str) -> bool:
     finder = _NameUse(name)
-    func.body.visit(finder)
+    walk(func.body, finder)
     return finder.read and not finder.bound
 
 
@@ -96,11 +97,11 @@ class _NameUse(cst.CSTVisitor):
             self.read = True
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)  # `f(data=x)`: the keyword is not a read of `data`
+        walk(node.value, self)  # `f(data=x)`: the keyword is not a read of `data`
         return False
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)  # `x.data` neither
+        walk(node.value, self)  # `x.data` neither
         return False
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:

@@ -8,6 +8,7 @@ import libcst as cst
 
 from migrate.model import Edit
 from migrate.python_source import PythonSource
+from migrate.python_tree import walk
 from rules._python import KfpModule
 
 
@@ -163,8 +164,18 @@ def _binds_parameter(statement: cst.BaseStatement, params: frozenset[str]) -> bo
 def names_in(node: cst.CSTNode, skip_imports: bool = False) -> set[str]:
     """Every `Name` under `node`; with `skip_imports`, not those in import statements."""
     finder = _Names(skip_imports)
-    node.visit(finder)
+    walk(node, finder)
     return finder.names
+
+
+def used_names(src: PythonSource) -> set[str]:
+    """Names read anywhere in the module outside import statements (one walk per parse)."""
+    found = src.cache.get("used_names")
+    if not isinstance(found, set):
+        finder = _Names(skip_imports=True)
+        src.walk(src.module, finder)
+        found = src.cache["used_names"] = finder.names
+    return found
 
 
 class _Names(cst.CSTVisitor):

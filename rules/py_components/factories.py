@@ -19,7 +19,7 @@ from rules._python import (
     literal_value,
 )
 from rules.py_components._convert import is_v1_file_port
-from rules.py_components._edits import Imports, code, names_in, replace
+from rules.py_components._edits import Imports, code, replace, used_names
 
 # Positional parameters after `func` (SOURCE K1 `_python_op.py`).
 _POSITIONAL = {
@@ -156,7 +156,7 @@ class V1ComponentApi(PythonRule):
     def _import(self, module: KfpModule, statement: cst.ImportFrom, bindings: list[ImportBinding]) -> Located:
         gone = [b for b in bindings if b.qualified.rpartition(".")[2] not in V2_COMPONENTS_NAMES]
         names = ", ".join(f"`{b.qualified.rpartition('.')[2]}`" for b in gone)
-        used = _used_names(module)
+        used = used_names(module.src)
         blocking = [b.local for b in gone if b.local in used and b.qualified.rpartition(".")[2] not in _MOVED_TO_DSL]
         if blocking:
             note = f" (still used: {', '.join(f'`{n}`' for n in blocking)})"
@@ -179,14 +179,6 @@ def _v1_import_statements(module: KfpModule) -> Iterator[tuple[cst.ImportFrom, l
     for statement, bindings in grouped.items():
         if any(b.qualified.rpartition(".")[2] not in V2_COMPONENTS_NAMES for b in bindings):
             yield statement, bindings
-
-
-def _used_names(module: KfpModule) -> set[str]:
-    """Names read anywhere outside import statements (one walk per parse)."""
-    found = module.src.cache.get("used_names")
-    if not isinstance(found, set):
-        found = module.src.cache["used_names"] = names_in(module.src.module, skip_imports=True)
-    return found
 
 
 def _rewrite_maker(module: KfpModule, maker: Maker, component_ref: str) -> list[Edit]:

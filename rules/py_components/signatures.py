@@ -9,6 +9,7 @@ import libcst as cst
 from migrate.callers import LITERAL_TYPES
 from migrate.model import Edit, Example, Fix, FixSafety, Located, PythonRule, Severity
 from migrate.python_source import PythonSource
+from migrate.python_tree import descendants
 from rules._python import (
     NOT_LITERAL,
     PYTHON_PARAMETER_TYPES,
@@ -140,7 +141,7 @@ class FutureAnnotations(PythonRule):
 
 def _needs_postponed(module: KfpModule) -> bool:
     finder = _AnnotationNeeds(module)
-    module.src.module.visit(finder)
+    module.src.walk(module.src.module, finder)
     return finder.needed
 
 
@@ -156,17 +157,11 @@ class _AnnotationNeeds(cst.CSTVisitor):
 
     def visit_Annotation(self, node: cst.Annotation) -> None:
         start = self.module.src.span(node)[0]
-        for sub in _walk(node.annotation):
+        for sub in descendants(node.annotation):
             if isinstance(sub, cst.BinaryOperation):
                 self.needed = True
             if isinstance(sub, cst.Name) and self.classes.get(sub.value, -1) > start:
                 self.needed = True
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
 
 
 class UnsupportedAnnotation(PythonRule):
