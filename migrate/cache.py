@@ -74,6 +74,7 @@ class Cache:
     entries: dict[str, Entry] = field(default_factory=dict)
     facts: dict[tuple[str, str], Facts] = field(default_factory=dict)
     changed: bool = False
+    exists: dict[str, bool] = field(default_factory=dict)  # file checks made this run, shared by all facts
 
     @classmethod
     def disabled(cls) -> Cache:
@@ -104,7 +105,7 @@ class Cache:
 
     def facts_for(self, name: str, content: str) -> Facts | None:
         found = self.facts.get((name, content))
-        return found if found is not None and found.still_valid() else None
+        return found if found is not None and found.still_valid(self.exists) else None
 
     def store_facts(self, name: str, content: str, found: Facts) -> None:
         if self.path is not None:

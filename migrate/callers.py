@@ -10,6 +10,7 @@ components from or imports names from, so a pipeline's rules can check its wirin
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -78,8 +79,16 @@ class Facts:
     dependencies: tuple[tuple[str, Path], ...]
     probes: tuple[tuple[str, bool], ...]
 
-    def still_valid(self) -> bool:
-        return all(Path(path).is_file() == exists for path, exists in self.probes)
+    def still_valid(self, known: dict[str, bool] | None = None) -> bool:
+        """Every file it found still there, every one it missed still missing; `known` memoizes the checks
+        across modules (they probe the same candidate paths)."""
+        memo = known if known is not None else {}
+        for path, exists in self.probes:
+            if path not in memo:
+                memo[path] = os.path.isfile(path)
+            if memo[path] != exists:
+                return False
+        return True
 
 
 def facts(text: str, path: str) -> Facts:
@@ -88,7 +97,8 @@ def facts(text: str, path: str) -> Facts:
     _probes = []
     try:
         tree = _parse(text)
-        return Facts(collect(tree, path), tuple(dependencies(tree, path)), tuple(_probes))
+        nodes = list(ast.walk(tree)) if tree is not None else []  # one walk serves both
+        return Facts(collect(tree, path, nodes), tuple(dependencies(tree, path, nodes)), tuple(_probes))
     finally:
         _probes = None
 
@@ -103,7 +113,9 @@ def _parse(text: str) -> ast.Module | None:
 LOADERS = ("load_component_from_file",)
 
 
-def dependencies(source: str | ast.Module | None, path: str) -> Iterator[tuple[str, Path]]:
+def dependencies(
+    source: str | ast.Module | None, path: str, nodes: list[ast.AST] | None = None
+) -> Iterator[tuple[str, Path]]:
     """(`yaml:<literal>` or `py:<module>`, resolved file) for each component file loaded with a literal
     path (relative to the calling file's folder, as pipelines next to their components write it) and
     each non-kfp module imported with `from ... import`."""
@@ -111,7 +123,7 @@ def dependencies(source: str | ast.Module | None, path: str) -> Iterator[tuple[s
     if tree is None:
         return
     here = Path(path).resolve().parent
-    for node in ast.walk(tree):
+    for node in nodes if nodes is not None else ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and not (node.module or "").startswith("kfp"):
             for file in _candidates(here, node.module or "", node.level)[:1]:
                 yield f"py:{'.' * node.level}{node.module or ''}", file
@@ -142,7 +154,7 @@ def path_literal(node: ast.expr) -> str | None:
     return None
 
 
-def collect(source: str | ast.Module | None, path: str) -> ForeignCalls:
+def collect(source: str | ast.Module | None, path: str, nodes: list[ast.AST] | None = None) -> ForeignCalls:
     """What `path` passes to names imported from other (non-kfp) modules; nothing when it does not parse."""
     tree = _parse(source) if isinstance(source, str) else source
     if tree is None:
@@ -161,8 +173,11 @@ def collect(source: str | ast.Module | None, path: str) -> ForeignCalls:
                     modules[alias.asname] = _candidates(here, alias.name, 0)
     if not imported and not modules:
         return ForeignCalls(())
+    every = nodes if nodes is not None else list(ast.walk(tree))
+    if not any(isinstance(n, ast.Call) and _callee(n.func, imported, modules) for n in every):
+        return ForeignCalls(())  # most modules call nothing they import from other scanned files
     targets: list[tuple[str, ForeignArg]] = []
-    for func in ast.walk(tree):
+    for func in every:
         if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         params = {a.arg: a for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
@@ -191,7 +206,7 @@ def index(collected: Iterable[ForeignCalls]) -> dict[str, tuple[ForeignArg, ...]
 
 
 def for_file(found: Mapping[str, tuple[ForeignArg, ...]], path: str) -> tuple[ForeignArg, ...]:
-    return found.get(str(Path(path).resolve()), ())
+    return found.get(os.path.realpath(path), ())
 
 
 def _candidates(here: Path, module: str, level: int) -> list[Path]:

@@ -35,7 +35,7 @@ class Candidate:
 class _Ignores:
     """The `.gitignore` of one directory, matched against paths relative to it."""
 
-    directory: Path
+    directory: str
     spec: pathspec.GitIgnoreSpec
 
 
@@ -43,10 +43,11 @@ class Discovery:
     def __init__(self, config: Config, force_exclude: bool = False) -> None:
         self.config = config
         self.force_exclude = force_exclude
-        self.root = config.root.resolve()
+        self._root = str(config.root.resolve())
+        self._root_prefix = self._root.rstrip(os.sep) + os.sep
         self.excluded = pathspec.GitIgnoreSpec.from_lines(config.excluded)
-        self._gitignores: dict[Path, _Ignores | None] = {}
-        self._chains: dict[Path, list[_Ignores]] = {}
+        self._gitignores: dict[str, _Ignores | None] = {}
+        self._chains: dict[str, list[_Ignores] | None] = {}
 
     def candidates(self, paths: Iterable[Path]) -> Iterator[Candidate]:
         """YAML and Python files under `paths`, in a stable order."""
@@ -60,54 +61,62 @@ class Discovery:
 
     def _walk(self, top: Path) -> Iterator[Candidate]:
         for root, dirs, files in os.walk(top):
-            here = Path(root)
-            dirs[:] = sorted(d for d in dirs if not (here / d).is_symlink() and not self.skipped(here / d, is_dir=True))
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not os.path.islink(os.path.join(root, d)) and not self._skipped(os.path.join(root, d), "/")
+            )
             for name in sorted(files):
-                if name.endswith(SUFFIXES) and not self.skipped(here / name, is_dir=False):
-                    yield Candidate(here / name, explicit=False)
+                if name.endswith(SUFFIXES) and not self._skipped(os.path.join(root, name), ""):
+                    yield Candidate(Path(root, name), explicit=False)
 
     def skipped(self, path: Path, is_dir: bool) -> bool:
         """Excluded by the configuration, or ignored by a `.gitignore` between the git root and the file."""
-        absolute = path.resolve() if path.is_symlink() else Path(os.path.abspath(path))
-        suffix = "/" if is_dir else ""
-        try:
-            relative = absolute.relative_to(self.root).as_posix()
-        except ValueError:
-            relative = absolute.name  # outside the project: only name patterns (`build`, `*.tmp`) can match
+        return self._skipped(str(path), "/" if is_dir else "")
+
+    def _skipped(self, path: str, suffix: str) -> bool:
+        # Strings, not Path objects: this runs for every file and folder of the tree.
+        absolute = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+        if absolute.startswith(self._root_prefix):
+            relative = absolute[len(self._root_prefix) :].replace(os.sep, "/")
+        elif absolute == self._root:
+            relative = "."
+        else:
+            relative = os.path.basename(absolute)  # outside the project: only name patterns can match
         if relative != "." and self.excluded.match_file(relative + suffix):
             return True
         return self.config.respect_gitignore and self._gitignored(absolute, suffix)
 
-    def _gitignored(self, absolute: Path, suffix: str) -> bool:
+    def _gitignored(self, absolute: str, suffix: str) -> bool:
         verdict = False
-        for ignores in self._ignores_above(absolute.parent):
-            result = ignores.spec.check_file(absolute.relative_to(ignores.directory).as_posix() + suffix)
+        for ignores in self._chain(os.path.dirname(absolute)) or ():
+            relative = absolute[len(ignores.directory) :].lstrip(os.sep).replace(os.sep, "/")
+            result = ignores.spec.check_file(relative + suffix)
             if result.include is not None:  # a deeper .gitignore overrides a shallower one, as in git
                 verdict = result.include
         return verdict
 
-    def _ignores_above(self, directory: Path) -> list[_Ignores]:
-        """The `.gitignore` files from the repository root down to `directory` (outermost first)."""
-        if directory not in self._chains:
-            self._chains[directory] = self._find_chain(directory)
-        return self._chains[directory]
-
-    def _find_chain(self, directory: Path) -> list[_Ignores]:
-        chain: list[_Ignores] = []
-        for candidate in (directory, *directory.parents):
-            found = self._gitignore(candidate)
-            if found is not None:
-                chain.append(found)
-            if (candidate / ".git").exists():
-                break
+    def _chain(self, directory: str) -> list[_Ignores] | None:
+        """The `.gitignore` files from the repository root down to `directory` (outermost first); None
+        outside a git repository, where git ignores nothing. Each folder is looked at once per run."""
+        if directory in self._chains:
+            return self._chains[directory]
+        own = self._gitignore(directory)
+        chain: list[_Ignores] | None
+        if os.path.exists(os.path.join(directory, ".git")):
+            chain = [own] if own else []
         else:
-            return []  # not in a git repository: git ignores nothing there
-        return chain[::-1]
+            parent = os.path.dirname(directory)
+            above = self._chain(parent) if parent != directory else None
+            chain = None if above is None else above + ([own] if own else [])
+        self._chains[directory] = chain
+        return chain
 
-    def _gitignore(self, directory: Path) -> _Ignores | None:
+    def _gitignore(self, directory: str) -> _Ignores | None:
         if directory not in self._gitignores:
             try:
-                lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+                with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+                    lines = handle.read().splitlines()
             except OSError:
                 self._gitignores[directory] = None
             else:
