@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -279,12 +280,7 @@ def _run(
     if not no_cache:
         key = settings_key(sorted(options.selected_codes), options.per_file_ignores, options.fix, options.unsafe)
         cache = Cache.open(cache_directory(config.cache_dir, config.root), key)
-    context: list[Path] = []
-    if any(p.endswith(".py") and Path(p).is_file() for p in paths):
-        from migrate.discovery import project_modules
-
-        # Named modules (pre-commit names only staged ones): callers elsewhere in the project still count.
-        context = project_modules(config, [c.path for c in candidates])
+    context = _project_context(paths, config, candidates)
     return run(candidates, options, cache, progress=_progress_bar(progress), context=context)
 
 
@@ -294,6 +290,28 @@ def _ci_root(config: Config) -> Path:
     from migrate.gitfiles import toplevel
 
     return toplevel(Path.cwd()) or config.root
+
+
+def _project_context(paths: list[str], config: Config, candidates: list[Candidate]) -> list[Path]:
+    """Named kfp modules (pre-commit names only the staged ones) still see what the rest of their project
+    passes to them: the other modules of the git work tree, or of the configuration's directory."""
+    named = [Path(p) for p in paths if p.endswith(".py") and Path(p).is_file()]
+    if not any(b"kfp" in _head(path) for path in named):
+        return []
+    from migrate.discovery import project_modules
+    from migrate.gitfiles import toplevel
+
+    root = toplevel(named[0].parent) or (config.root if config.source is not None else None)
+    if root is None:
+        return []
+    return project_modules(replace(config, root=root), [c.path for c in candidates])
+
+
+def _head(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def _wants_color() -> bool:
@@ -436,7 +454,6 @@ def report(
 ) -> None:
     """Write a migration report: per file what `fix` and `fix --unsafe-fixes` resolve, what needs a human
     and why, and how ready the repository is for kfp 2. Changes no scanned file."""
-    from dataclasses import replace
 
     from migrate.migration_report import build_report, headline, to_html, to_markdown
 

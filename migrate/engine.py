@@ -13,7 +13,7 @@ from migrate.suppressions import Suppression, split, suppressions, unused
 from migrate.yaml_source import YamlProblem, YamlSource
 from rules.yaml_components._common import component
 
-__all__ = ["BOM", "Outcome", "applicable", "check_text", "fix_text", "is_python"]
+__all__ = ["BOM", "IMPORTS_KFP", "Outcome", "applicable", "check_text", "fix_text", "is_python"]
 
 MAX_PASSES = 25
 BOM = "\ufeff"
@@ -69,8 +69,9 @@ def _check_python(
     text: str, path: str, rules: Sequence[type[Rule]], explicit: bool, foreign: CrossFile
 ) -> list[Finding]:
     """Modules that do not import kfp yield none."""
-    if not explicit and not IMPORTS_KFP.search(text):
-        return []  # LOOKS_LIKE_KFP implies IMPORTS_KFP, so no parse error goes unreported either
+    if not IMPORTS_KFP.search(text):
+        # No kfp import: no rule applies. A named file still gets its syntax error, from `ast` (no LibCST).
+        return _syntax_error(text, path, rules) if explicit else []
     from migrate.python_source import PythonProblem, PythonSource  # LibCST: only when a module is parsed
     from rules._python import kfp_module
 
@@ -87,6 +88,23 @@ def _check_python(
         if issubclass(rule, PythonRule):
             findings.extend(_to_finding(rule, located, src.lines, path) for located in rule().check(src))
     return _unsuppressed(findings, suppressions(text, src.lines, python=True), text, path, rules)
+
+
+def _syntax_error(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes and the like are not errors
+            ast.parse(text)
+    except SyntaxError as error:
+        if _selected("KFP008", rules):
+            line, col = error.lineno or 1, error.offset or 1
+            return [Finding("KFP008", f"Python syntax error: {error.msg}", path, line, col, line, col)]
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return []
 
 
 def _check_yaml(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool) -> list[Finding]:

@@ -14,7 +14,7 @@ from migrate import callers
 from migrate.cache import Cache, Entry, digest, foreign_key
 from migrate.callers import CrossFile
 from migrate.discovery import YAML_SUFFIXES, Candidate, discover
-from migrate.engine import BOM, Outcome, applicable, check_text, fix_text, is_python
+from migrate.engine import BOM, IMPORTS_KFP, Outcome, applicable, check_text, fix_text, is_python
 from migrate.model import Finding, NewFile, Rule, Severity
 from migrate.registry import rule_classes
 from migrate.settings import PerFileIgnores
@@ -23,6 +23,7 @@ __all__ = ["Candidate", "FileReport", "Options", "check_stdin_text", "discover",
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 _PYTHON_RULES, _YAML_RULES = frozenset({"python", "file"}), frozenset({"yaml", "file"})
+_FILE_RULES = frozenset({"file"})
 # Findings that say the run went wrong rather than the file: never cached.
 _UNCACHED = frozenset({"KFP006", "KFP007"})
 # Below this many files a process pool costs more than it saves.
@@ -63,12 +64,17 @@ class Options:
     def all_rules(self) -> tuple[type[Rule], ...]:
         return self.rules if self.codes is None else rule_classes(self.codes)
 
-    def rules_for(self, path: str) -> tuple[type[Rule], ...]:
+    def rules_for(self, path: str, python_rules: bool = True) -> tuple[type[Rule], ...]:
         chosen = self.rules
         if self.codes is not None:
-            chosen = rule_classes(self.codes, _PYTHON_RULES if is_python(path) else _YAML_RULES)
+            languages = (_PYTHON_RULES if python_rules else _FILE_RULES) if is_python(path) else _YAML_RULES
+            chosen = rule_classes(self.codes, languages)
         ignored = self.per_file_ignores.ignored(path)
         return tuple(rule for rule in chosen if rule.code not in ignored) if ignored else chosen
+
+    def codes_for(self, path: str) -> set[str]:
+        """The codes that apply to `path`, without importing any rule."""
+        return set(self.selected_codes) - self.per_file_ignores.ignored(path)
 
 
 def decode(data: bytes, path: str) -> str | Finding:
@@ -94,8 +100,7 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     """Check or fix one file. None when the file is not a v1 component and was not asked for."""
     path = candidate.path
     name = str(path)
-    rules = options.rules_for(name)
-    selected = {rule.code for rule in rules}
+    selected = options.codes_for(name)
     try:
         info = path.stat()
         if info.st_size > MAX_FILE_BYTES:
@@ -114,6 +119,8 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     if isinstance(decoded, Finding):
         return _only(name, decoded, selected) if candidate.explicit or marker in data else None
     had_bom = data.startswith(BOM.encode())
+    # A module that imports no kfp gets no Python rule: do not import them (and LibCST) for it.
+    rules = options.rules_for(name, python_rules=not is_python(name) or IMPORTS_KFP.search(decoded) is not None)
     findings = check_text(decoded, name, rules, candidate.explicit, candidate.foreign)
     if not options.fix or not findings:
         return FileReport(name, tuple(findings), text=decoded)
