@@ -12,12 +12,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from migrate.callers import NO_CROSS_FILE, CrossFile
 from migrate.config import Config
+
+if TYPE_CHECKING:
+    import pathspec
 
 YAML_SUFFIXES = (".yaml", ".yml")
 PYTHON_SUFFIXES = (".py",)
@@ -45,9 +48,14 @@ class Discovery:
         self.force_exclude = force_exclude
         self._root = str(config.root.resolve())
         self._root_prefix = self._root.rstrip(os.sep) + os.sep
-        self.excluded = pathspec.GitIgnoreSpec.from_lines(config.excluded)
         self._gitignores: dict[str, _Ignores | None] = {}
         self._chains: dict[str, list[_Ignores] | None] = {}
+
+    @cached_property
+    def excluded(self) -> pathspec.GitIgnoreSpec:
+        import pathspec  # a single named file (pre-commit) never needs it
+
+        return pathspec.GitIgnoreSpec.from_lines(self.config.excluded)
 
     def candidates(self, paths: Iterable[Path]) -> Iterator[Candidate]:
         """YAML and Python files under `paths`, in a stable order."""
@@ -120,6 +128,8 @@ class Discovery:
             except OSError:
                 self._gitignores[directory] = None
             else:
+                import pathspec
+
                 self._gitignores[directory] = _Ignores(directory, pathspec.GitIgnoreSpec.from_lines(lines))
         return self._gitignores[directory]
 

@@ -6,7 +6,6 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -318,6 +317,8 @@ def run(
     todo = [candidate for _, candidate, _, _ in pending]
     processed: list[FileReport | None] = []
     if options.jobs > 1 and len(todo) >= POOL_THRESHOLD:
+        from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only for runs that use it
+
         with ProcessPoolExecutor(max_workers=options.jobs) as pool:
             for report in pool.map(_safe_process, todo, [options] * len(todo), chunksize=8):
                 processed.append(report)
