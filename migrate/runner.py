@@ -6,6 +6,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -218,6 +219,7 @@ def with_callers(
     options: Options | None = None,
     cache: Cache | None = None,
     context: Sequence[Path] = (),
+    pool: _Pool | None = None,
 ) -> list[Candidate]:
     """Give each Python candidate what the other Python files say about it: what they pass to the names it
     defines, and the texts of the component files and modules it loads or imports. When fixing, a loaded
@@ -225,10 +227,25 @@ def with_callers(
     more modules whose calls count (the rest of the project, when only some files are named)."""
     cache = cache if cache is not None else Cache.disabled()
     gathered: dict[Path, callers.Facts] = {}
+    missing: list[tuple[Path, str, str]] = []  # (path, digest, text) of modules the cache does not know
     for path in [c.path for c in candidates if is_python(str(c.path))] + list(context):
-        found_facts = _facts(path, cache)
-        if found_facts is not None:
-            gathered[path] = found_facts
+        data = _small_bytes(path)
+        if data is None or b"kfp" not in data:
+            continue
+        content = digest(data)
+        known = cache.facts_for(str(path), content)
+        if known is not None:
+            gathered[path] = known
+        else:
+            missing.append((path, content, data.decode("utf-8", "replace").removeprefix(BOM)))
+    names, texts = [str(p) for p, _, _ in missing], [text for _, _, text in missing]
+    if pool is not None and len(missing) >= POOL_THRESHOLD:
+        computed = list(pool.get().map(callers.facts, texts, names, chunksize=16))
+    else:
+        computed = [callers.facts(text, name) for text, name in zip(texts, names, strict=True)]
+    for (path, content, _), found_facts in zip(missing, computed, strict=True):
+        cache.store_facts(str(path), content, found_facts)
+        gathered[path] = found_facts
     if not gathered:
         return list(candidates)
     found = callers.index(facts.calls for facts in gathered.values())
@@ -249,19 +266,6 @@ def with_callers(
         else c
         for c in candidates
     ]
-
-
-def _facts(path: Path, cache: Cache) -> callers.Facts | None:
-    """What a kfp module says about other files (from the cache when its bytes are unchanged)."""
-    data = _small_bytes(path)
-    if data is None or b"kfp" not in data:
-        return None
-    name, content = str(path), digest(data)
-    found = cache.facts_for(name, content)
-    if found is None:
-        found = callers.facts(data.decode("utf-8", "replace").removeprefix(BOM), name)
-        cache.store_facts(name, content, found)
-    return found
 
 
 def _small_bytes(path: Path) -> bytes | None:
@@ -303,7 +307,41 @@ def run(
     """Process every candidate, in parallel when there are many; one file's failure never stops the rest.
     Files the cache knows, unchanged in text, settings and dependencies, are not parsed again."""
     cache = cache if cache is not None else Cache.disabled()
-    candidates = with_callers(candidates, options, cache, context)
+    with _Pool(options.jobs) as pool:
+        return _run(candidates, options, cache, progress, context, pool if options.jobs > 1 else None)
+
+
+class _Pool:
+    """A process pool started on first use: a run the cache answers never starts one."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._pool: Executor | None = None
+
+    def get(self) -> Executor:
+        if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only for runs that use it
+
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+        return self._pool
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+
+def _run(
+    candidates: Sequence[Candidate],
+    options: Options,
+    cache: Cache,
+    progress: Callable[[int, int], None] | None,
+    context: Sequence[Path],
+    pool: _Pool | None,
+) -> list[FileReport]:
+    candidates = with_callers(candidates, options, cache, context, pool)
     results: dict[int, FileReport | None] = {}
     pending: list[tuple[int, Candidate, str | None, str]] = []  # (index, candidate, content digest, foreign key)
     for index, candidate in enumerate(candidates):
@@ -316,14 +354,11 @@ def run(
             pending.append((index, candidate, content, foreign))
     todo = [candidate for _, candidate, _, _ in pending]
     processed: list[FileReport | None] = []
-    if options.jobs > 1 and len(todo) >= POOL_THRESHOLD:
-        from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only for runs that use it
-
-        with ProcessPoolExecutor(max_workers=options.jobs) as pool:
-            for report in pool.map(_safe_process, todo, [options] * len(todo), chunksize=8):
-                processed.append(report)
-                if progress is not None:
-                    progress(len(processed), len(todo))
+    if pool is not None and len(todo) >= POOL_THRESHOLD:
+        for report in pool.get().map(_safe_process, todo, [options] * len(todo), chunksize=8):
+            processed.append(report)
+            if progress is not None:
+                progress(len(processed), len(todo))
     else:
         for candidate in todo:
             processed.append(_safe_process(candidate, options))
