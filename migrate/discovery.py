@@ -10,6 +10,7 @@ the tree.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 YAML_SUFFIXES = (".yaml", ".yml")
 PYTHON_SUFFIXES = (".py",)
 SUFFIXES = YAML_SUFFIXES + PYTHON_SUFFIXES
+
+
+# A pattern with no glob, slash, escape or negation: a file or folder name.
+_PLAIN = re.compile(r"[^*?\[\]/\\!#\s]+")
 
 
 @dataclass(frozen=True)
@@ -52,10 +57,26 @@ class Discovery:
         self._chains: dict[str, list[_Ignores] | None] = {}
 
     @cached_property
-    def excluded(self) -> pathspec.GitIgnoreSpec:
+    def _plain_names(self) -> frozenset[str]:
+        """Exclusions that are bare names (`.venv`, `build`): git matches them against every path component,
+        and a set lookup does that without a regular expression per pattern per file."""
+        patterns = self.config.excluded
+        if any(p.startswith("!") for p in patterns):
+            return frozenset()  # a negation depends on pattern order: leave everything to pathspec
+        return frozenset(p for p in patterns if _PLAIN.fullmatch(p))
+
+    @cached_property
+    def _other_patterns(self) -> pathspec.GitIgnoreSpec | None:
         import pathspec  # a single named file (pre-commit) never needs it
 
-        return pathspec.GitIgnoreSpec.from_lines(self.config.excluded)
+        rest = [p for p in self.config.excluded if p not in self._plain_names]
+        return pathspec.GitIgnoreSpec.from_lines(rest) if rest else None
+
+    def excluded(self, relative: str) -> bool:
+        """Whether `relative` (posix, a trailing `/` for folders) matches `exclude`/`extend-exclude`."""
+        if self._plain_names and not self._plain_names.isdisjoint(relative.rstrip("/").split("/")):
+            return True
+        return self._other_patterns is not None and self._other_patterns.match_file(relative)
 
     def candidates(self, paths: Iterable[Path]) -> Iterator[Candidate]:
         """YAML and Python files under `paths`, in a stable order."""
@@ -91,7 +112,7 @@ class Discovery:
             relative = "."
         else:
             relative = os.path.basename(absolute)  # outside the project: only name patterns can match
-        if relative != "." and self.excluded.match_file(relative + suffix):
+        if relative != "." and self.excluded(relative + suffix):
             return True
         return self.config.respect_gitignore and self._gitignored(absolute, suffix)
 
