@@ -66,6 +66,7 @@ class Entry:
     explicit: bool
     foreign: str
     findings: tuple[Finding, ...] | None  # None: not a KFP file (nothing to report)
+    kfp: bool = True  # as `FileReport.kfp`
 
 
 @dataclass

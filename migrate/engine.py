@@ -13,7 +13,7 @@ from migrate.suppressions import Suppression, split, suppressions, unused
 from migrate.yaml_source import YamlProblem, YamlSource
 from rules.yaml_components._common import component
 
-__all__ = ["BOM", "IMPORTS_KFP", "Outcome", "applicable", "check_text", "fix_text", "is_python"]
+__all__ = ["BOM", "IMPORTS_KFP", "Outcome", "applicable", "check_file", "check_text", "fix_text", "is_python"]
 
 MAX_PASSES = 25
 BOM = "\ufeff"
@@ -60,6 +60,14 @@ def check_text(
 ) -> list[Finding]:
     """Findings for one file's text (BOM already removed); the suffix of `path` picks the language.
     `foreign`: what the other scanned files say about this one (callers, loaded components)."""
+    return check_file(text, path, rules, explicit, foreign)[0]
+
+
+def check_file(
+    text: str, path: str, rules: Sequence[type[Rule]], explicit: bool = True, foreign: CrossFile = NO_CROSS_FILE
+) -> tuple[list[Finding], bool]:
+    """`check_text`, and whether the text is KFP code: a v1 component, or a module that imports kfp (also
+    when it does not parse but plainly looks like one)."""
     if is_python(path):
         return _check_python(text, path, rules, explicit, foreign)
     return _check_yaml(text, path, rules, explicit)
@@ -67,27 +75,29 @@ def check_text(
 
 def _check_python(
     text: str, path: str, rules: Sequence[type[Rule]], explicit: bool, foreign: CrossFile
-) -> list[Finding]:
+) -> tuple[list[Finding], bool]:
     """Modules that do not import kfp yield none."""
     if not IMPORTS_KFP.search(text):
         # No kfp import: no rule applies. A named file still gets its syntax error, from `ast` (no LibCST).
-        return _syntax_error(text, path, rules) if explicit else []
+        return (_syntax_error(text, path, rules) if explicit else []), False
     from migrate.python_source import PythonProblem, PythonSource  # LibCST: only when a module is parsed
     from rules._python import kfp_module
 
     try:
         src = PythonSource(text, path, foreign)
     except PythonProblem as problem:
-        if (explicit or LOOKS_LIKE_KFP.search(text)) and _selected("KFP008", rules):
-            return [Finding("KFP008", problem.message, path, problem.line, problem.col, problem.line, problem.col)]
-        return []
+        looks_like_kfp = LOOKS_LIKE_KFP.search(text) is not None
+        if (explicit or looks_like_kfp) and _selected("KFP008", rules):
+            finding = Finding("KFP008", problem.message, path, problem.line, problem.col, problem.line, problem.col)
+            return [finding], looks_like_kfp
+        return [], looks_like_kfp
     if not kfp_module(src).is_kfp():
-        return []
+        return [], False
     findings: list[Finding] = []
     for rule in rules:
         if issubclass(rule, PythonRule):
             findings.extend(_to_finding(rule, located, src.lines, path) for located in rule().check(src))
-    return _unsuppressed(findings, suppressions(text, src.lines, python=True), text, path, rules)
+    return _unsuppressed(findings, suppressions(text, src.lines, python=True), text, path, rules), True
 
 
 def _syntax_error(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:
@@ -107,22 +117,24 @@ def _syntax_error(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Fin
     return []
 
 
-def _check_yaml(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool) -> list[Finding]:
+def _check_yaml(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool) -> tuple[list[Finding], bool]:
     """Non-component YAML yields none."""
     try:
         src = YamlSource(text, path)
     except YamlProblem as problem:
-        if explicit or LOOKS_LIKE_COMPONENT.search(text):
-            return [problem_finding(problem, text, path)] if _selected(problem.code, rules) else []
-        return []
+        looks_like_component = LOOKS_LIKE_COMPONENT.search(text) is not None
+        if (explicit or looks_like_component) and _selected(problem.code, rules):
+            return [problem_finding(problem, text, path)], looks_like_component
+        return [], looks_like_component
     is_component = component(src) is not None
     if not is_component and not explicit:
-        return []
+        return [], False
     findings: list[Finding] = []
     for rule in rules:
         if issubclass(rule, YamlRule) and (is_component or rule.applies_to_non_components):
             findings.extend(_to_finding(rule, located, src.lines, path) for located in rule().check(src))
-    return _unsuppressed(findings, suppressions(text, src.lines, python=False, root=src.root), text, path, rules)
+    found = suppressions(text, src.lines, python=False, root=src.root)
+    return _unsuppressed(findings, found, text, path, rules), is_component
 
 
 def _unsuppressed(
@@ -138,9 +150,9 @@ def _unsuppressed(
 
 
 def known_codes() -> set[str]:
-    from migrate.registry import all_rules
+    from migrate.rule_index import RULES  # every code, without importing a rule
 
-    return {rule.code for rule in all_rules()}
+    return {row[0] for row in RULES}
 
 
 def _selected(code: str, rules: Sequence[type[Rule]]) -> bool:

@@ -3,11 +3,9 @@ Markdown and as one self-contained HTML page. Pure: file reports in, strings out
 
 from __future__ import annotations
 
-import ast
 import html
 import os
 import re
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +17,6 @@ from migrate.discovery import PYTHON_SUFFIXES
 from migrate.formats._shared import rule_for, rule_url
 from migrate.model import Finding, Severity, applicable
 from migrate.rule_index import RULES
-from migrate.yaml_source import MappingNode, ScalarNode, YamlProblem, compose
 
 if TYPE_CHECKING:
     from migrate.runner import FileReport
@@ -154,41 +151,9 @@ def _by_path(reports: Sequence[FileReport]) -> dict[str, FileReport]:
 def _kind(report: FileReport) -> str | None:
     """ "component" or "python" for KFP code, None for a file the runner passed on a mere mention of `kfp` or
     `implementation`: the engine reports no finding for those, and counting them would inflate readiness."""
-    kind = "python" if report.path.endswith(PYTHON_SUFFIXES) else "component"
-    if report.findings:
-        return kind
-    if report.text is None:
+    if not (report.findings or report.kfp):
         return None
-    found = _imports_kfp(report.text) if kind == "python" else _is_component(report.text)
-    return kind if found else None
-
-
-def _imports_kfp(text: str) -> bool:
-    """The engine's test (rules/_python.py `is_kfp`: an import of kfp anywhere), with `ast`, which is quicker."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes in old code: not this report's business
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False  # the engine reports KFP008 for a broken file that looks like KFP code
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(alias.name.split(".")[0] == "kfp" for alias in node.names):
-            return True
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "kfp":
-            return True
-    return False
-
-
-def _is_component(text: str) -> bool:
-    """The engine's test (rules/_yaml.py `component_of`: a top-level mapping with `implementation`), on the
-    engine's own composer."""
-    try:
-        root = compose(text)
-    except YamlProblem:
-        return False
-    if not isinstance(root, MappingNode):
-        return False
-    return any(isinstance(key, ScalarNode) and key.value == "implementation" for key, _ in root.value)
+    return "python" if report.path.endswith(PYTHON_SUFFIXES) else "component"
 
 
 def _match(before: Sequence[Finding], after: Sequence[Finding]) -> tuple[set[int], list[Finding]]:

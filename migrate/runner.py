@@ -14,7 +14,7 @@ from migrate import callers
 from migrate.cache import Cache, Entry, digest, foreign_key
 from migrate.callers import CrossFile
 from migrate.discovery import YAML_SUFFIXES, Candidate, discover
-from migrate.engine import BOM, IMPORTS_KFP, Outcome, applicable, check_text, fix_text, is_python
+from migrate.engine import BOM, IMPORTS_KFP, Outcome, applicable, check_file, check_text, fix_text, is_python
 from migrate.model import Finding, NewFile, Rule, Severity
 from migrate.registry import rule_classes
 from migrate.settings import PerFileIgnores
@@ -42,6 +42,7 @@ class FileReport:
     written: bool = False
     text: str | None = None  # the text the findings' offsets refer to
     created: tuple[NewFile, ...] = ()  # files the fixes create (written unless --diff); names are full paths
+    kfp: bool = True  # False: looked at on a mere mention of `kfp`/`implementation`, but no KFP code
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,9 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     had_bom = data.startswith(BOM.encode())
     # A module that imports no kfp gets no Python rule: do not import them (and LibCST) for it.
     rules = options.rules_for(name, python_rules=not is_python(name) or IMPORTS_KFP.search(decoded) is not None)
-    findings = check_text(decoded, name, rules, candidate.explicit, candidate.foreign)
+    findings, is_kfp = check_file(decoded, name, rules, candidate.explicit, candidate.foreign)
     if not options.fix or not findings:
-        return FileReport(name, tuple(findings), text=decoded)
+        return FileReport(name, tuple(findings), text=decoded, kfp=is_kfp or bool(findings))
     outcome: Outcome = fix_text(decoded, name, rules, options.unsafe, candidate.foreign)
     if outcome.fixed is None:
         return FileReport(name, outcome.findings, outcome.applied, text=decoded)
@@ -380,7 +381,8 @@ def _from_cache(candidate: Candidate, entry: Entry, data: bytes) -> FileReport |
     if entry.findings is None:
         return None
     decoded = decode(data, str(candidate.path))
-    return FileReport(str(candidate.path), entry.findings, text=decoded if isinstance(decoded, str) else None)
+    text = decoded if isinstance(decoded, str) else None
+    return FileReport(str(candidate.path), entry.findings, text=text, kfp=entry.kfp)
 
 
 def _remember(cache: Cache, candidate: Candidate, content: str | None, foreign: str, report: FileReport | None) -> None:
@@ -395,7 +397,7 @@ def _remember(cache: Cache, candidate: Candidate, content: str | None, foreign: 
             return
         content = digest(data)
     findings = report.findings if report is not None else None
-    cache.store(name, Entry(content, candidate.explicit, foreign, findings))
+    cache.store(name, Entry(content, candidate.explicit, foreign, findings, report is None or report.kfp))
 
 
 def _safe_process(candidate: Candidate, options: Options) -> FileReport | None:

@@ -6,7 +6,6 @@ replaces the default list and `extend-exclude` adds; flags given on the command 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -93,8 +92,3 @@ def _spec(pattern: str) -> pathspec.GitIgnoreSpec:
 
 def per_file_ignores(config: Config) -> PerFileIgnores:
     return PerFileIgnores(str(config.root.resolve()), config.per_file_ignores)
-
-
-def split_codes(values: Sequence[str] | None) -> tuple[str, ...]:
-    """`--select A,B --select C` -> (A, B, C)."""
-    return tuple(part.strip() for value in values or () for part in value.split(",") if part.strip())
