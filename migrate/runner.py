@@ -221,16 +221,18 @@ def with_callers(
     cache: Cache | None = None,
     context: Sequence[Path] = (),
     pool: _Pool | None = None,
+    read: Callable[[Path], bytes | None] | None = None,
 ) -> list[Candidate]:
     """Give each Python candidate what the other Python files say about it: what they pass to the names it
     defines, and the texts of the component files and modules it loads or imports. When fixing, a loaded
     component that is itself being fixed is seen as it will be once fixed, so one run converges. `context`:
     more modules whose calls count (the rest of the project, when only some files are named)."""
     cache = cache if cache is not None else Cache.disabled()
+    read = read or _small_bytes
     gathered: dict[Path, callers.Facts] = {}
     missing: list[tuple[Path, str, str]] = []  # (path, digest, text) of modules the cache does not know
     for path in [c.path for c in candidates if is_python(str(c.path))] + list(context):
-        data = _small_bytes(path)
+        data = read(path)
         if data is None or b"kfp" not in data:
             continue
         content = digest(data)
@@ -342,11 +344,18 @@ def _run(
     context: Sequence[Path],
     pool: _Pool | None,
 ) -> list[FileReport]:
-    candidates = with_callers(candidates, options, cache, context, pool)
+    contents: dict[Path, bytes | None] = {}  # each file is read once per run, for the facts and the cache
+
+    def read(path: Path) -> bytes | None:
+        if path not in contents:
+            contents[path] = _small_bytes(path)
+        return contents[path]
+
+    candidates = with_callers(candidates, options, cache, context, pool, read)
     results: dict[int, FileReport | None] = {}
     pending: list[tuple[int, Candidate, str | None, str]] = []  # (index, candidate, content digest, foreign key)
     for index, candidate in enumerate(candidates):
-        data = _small_bytes(candidate.path) if cache.path is not None and not candidate.path.is_symlink() else None
+        data = read(candidate.path) if cache.path is not None and not candidate.path.is_symlink() else None
         content, foreign = (digest(data), foreign_key(candidate.foreign)) if data is not None else (None, "")
         entry = cache.lookup(str(candidate.path), content, candidate.explicit, foreign) if content else None
         if entry is not None and data is not None and _still_true(entry, options):
