@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from migrate.lines import LineIndex
 from migrate.model import Edit, Finding, Fix, FixSafety, Severity
-from migrate.yaml_source import Node, _children
+from migrate.yaml_source import Node, children
 
 # Cheap first look: most files have no directive at all, and then nothing is tokenized.
 ANY_DIRECTIVE = re.compile(r"#\s*(?:noqa|kfp-migrate\s*:)", re.IGNORECASE)
@@ -74,9 +74,9 @@ def _scalar_spans(root: Node | None) -> Iterator[tuple[int, int]]:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        children = _children(node)
-        if children:
-            stack.extend(children)
+        below = children(node)
+        if below:
+            stack.extend(below)
         elif isinstance(node.value, str):
             yield node.start_mark.index, node.end_mark.index
 

@@ -17,7 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from migrate.lines import YAML_LINE_BREAK, LineIndex
 
-__all__ = ["MappingNode", "Node", "ScalarNode", "SequenceNode", "YamlProblem", "YamlSource", "compose"]
+__all__ = ["MappingNode", "Node", "ScalarNode", "SequenceNode", "YamlProblem", "YamlSource", "children", "compose"]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -80,12 +80,12 @@ def _check_graph(root: Node) -> None:
                 f"{kind} `{_short_tag(node.tag)}` cannot be loaded by kfp (yaml.safe_load refuses it)",
                 node.start_mark.index,
             )
-        children = _children(node)
+        below = children(node)
         if not children_done:
             stack.append((node, True))
-            stack.extend((child, False) for child in children if id(child) not in expanded)
+            stack.extend((child, False) for child in below if id(child) not in expanded)
             continue
-        expanded[id(node)] = 1 + sum(expanded[id(child)] for child in children)
+        expanded[id(node)] = 1 + sum(expanded[id(child)] for child in below)
         if expanded[id(node)] > MAX_EXPANDED_NODES:
             raise YamlProblem(
                 "KFP004",
@@ -94,7 +94,7 @@ def _check_graph(root: Node) -> None:
             )
 
 
-def _children(node: Node) -> list[Node]:
+def children(node: Node) -> list[Node]:
     if isinstance(node, MappingNode):
         return [part for pair in node.value for part in pair]
     if isinstance(node, SequenceNode):
