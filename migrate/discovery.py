@@ -30,6 +30,7 @@ SUFFIXES = YAML_SUFFIXES + PYTHON_SUFFIXES
 
 # A pattern with no glob, slash, escape or negation: a file or folder name.
 _PLAIN = re.compile(r"[^*?\[\]/\\!#\s]+")
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,27 @@ class Candidate:
     foreign: CrossFile = NO_CROSS_FILE  # what the other scanned files say about this one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Ignores:
     """The `.gitignore` of one directory, matched against paths relative to it."""
 
     directory: str
     spec: pathspec.GitIgnoreSpec
+
+    @cached_property
+    def _any_pattern(self) -> re.Pattern[str] | None:
+        """One expression matching where any pattern does. Most paths match none, and one search is much
+        cheaper than pathspec trying each pattern in turn; only paths it matches get the ordered check."""
+        sources = [p.regex.pattern for p in self.spec.patterns if getattr(p, "regex", None) is not None]
+        if not sources:
+            return None
+        try:  # pathspec names a group in each pattern; names may not repeat in one expression
+            return re.compile("|".join(f"(?:{_NAMED_GROUP.sub('(?:', source)})" for source in sources))
+        except re.error:
+            return re.compile("")  # matches everything: pathspec decides alone
+
+    def may_match(self, relative: str) -> bool:
+        return self._any_pattern is not None and self._any_pattern.search(relative) is not None
 
 
 class Discovery:
@@ -89,23 +105,49 @@ class Discovery:
                 yield Candidate(path, explicit=not self.force_exclude)
 
     def _walk(self, top: Path) -> Iterator[Candidate]:
-        for root, dirs, files in os.walk(top):
-            dirs[:] = sorted(
-                d
-                for d in dirs
-                if not os.path.islink(os.path.join(root, d)) and not self._skipped(os.path.join(root, d), "/")
-            )
-            for name in sorted(files):
-                if name.endswith(SUFFIXES) and not self._skipped(os.path.join(root, name), ""):
-                    yield Candidate(Path(root, name), explicit=False)
+        yield from self._walk_folder(str(top), os.path.abspath(top))
+
+    def _walk_folder(self, shown: str, absolute: str) -> Iterator[Candidate]:
+        """`os.walk` order (a folder's files, then its subfolders, each sorted by name), with `os.scandir`'s
+        entry types instead of a `stat` per name. `shown` is the folder as the user spelt it."""
+        try:
+            with os.scandir(shown) as listing:
+                entries = list(listing)
+        except OSError:
+            return
+        if not any(entry.name == ".gitignore" for entry in entries):
+            self._gitignores.setdefault(absolute, None)  # spares an `open` that would fail
+        folders: list[str] = []
+        files: list[tuple[str, bool]] = []
+        for entry in entries:
+            try:
+                link = entry.is_symlink()
+                if entry.is_dir():  # a link to a folder is never followed: it can loop or leave the tree
+                    if not link:
+                        folders.append(entry.name)
+                elif entry.name.endswith(SUFFIXES):
+                    files.append((entry.name, link))
+            except OSError:
+                continue
+        for name, link in sorted(files):
+            path = os.path.join(absolute, name)
+            if not self._skipped_absolute(os.path.realpath(path) if link else path, ""):
+                yield Candidate(Path(shown, name), explicit=False)
+        for name in sorted(folders):
+            path = os.path.join(absolute, name)
+            if not self._skipped_absolute(path, "/"):
+                yield from self._walk_folder(os.path.join(shown, name), path)
 
     def skipped(self, path: Path, is_dir: bool) -> bool:
         """Excluded by the configuration, or ignored by a `.gitignore` between the git root and the file."""
         return self._skipped(str(path), "/" if is_dir else "")
 
     def _skipped(self, path: str, suffix: str) -> bool:
-        # Strings, not Path objects: this runs for every file and folder of the tree.
         absolute = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+        return self._skipped_absolute(absolute, suffix)
+
+    def _skipped_absolute(self, absolute: str, suffix: str) -> bool:
+        # Strings, not Path objects: this runs for every file and folder of the tree.
         if absolute.startswith(self._root_prefix):
             relative = absolute[len(self._root_prefix) :].replace(os.sep, "/")
         elif absolute == self._root:
@@ -120,6 +162,8 @@ class Discovery:
         verdict = False
         for ignores in self._chain(os.path.dirname(absolute)) or ():
             relative = absolute[len(ignores.directory) :].lstrip(os.sep).replace(os.sep, "/")
+            if not ignores.may_match(relative + suffix):
+                continue
             result = ignores.spec.check_file(relative + suffix)
             if result.include is not None:  # a deeper .gitignore overrides a shallower one, as in git
                 verdict = result.include
