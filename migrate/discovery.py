@@ -51,7 +51,8 @@ class _Ignores:
     def _any_pattern(self) -> re.Pattern[str] | None:
         """One expression matching where any pattern does. Most paths match none, and one search is much
         cheaper than pathspec trying each pattern in turn; only paths it matches get the ordered check."""
-        sources = [p.regex.pattern for p in self.spec.patterns if getattr(p, "regex", None) is not None]
+        expressions = (getattr(p, "regex", None) for p in self.spec.patterns)
+        sources = [str(expression.pattern) for expression in expressions if expression is not None]
         if not sources:
             return None
         try:  # pathspec names a group in each pattern; names may not repeat in one expression
