@@ -1,12 +1,15 @@
 """A content-hash cache, like `.ruff_cache`: a file whose text, settings and dependencies are unchanged is
 not parsed again.
 
-One pickle per settings key, under `<cache dir>/<version>/`. The key covers the tool's version and its own
+Per settings key, a folder of pickles under `<cache dir>/<version>/`, each holding the entries of the files whose
+paths hash to it. The key covers the tool's version and its own
 source files (so an edited rule in a development checkout never serves stale findings), and every setting
 that changes findings. An entry is used only when the file's bytes, whether it was named on the command
 line, and what the other files say about it (callers, loaded components: `CrossFile`) are all the same.
 Facts gathered across files are cached too, with the existence checks they relied on. A cache that cannot
-be read or written is ignored: it only ever saves time.
+be read or written is ignored: it only ever saves time. A file whose size and modification time are as recorded
+is not read again to learn its digest (as ruff and mypy trust them), unless it was modified within seconds of
+being recorded.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +28,7 @@ from migrate.callers import CrossFile, Facts
 from migrate.model import Finding
 
 DIRECTORY_NAME = ".kfp_migrate_cache"
-_FORMAT = 1
+_FORMAT = 2
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This directory is a cache of kfp-migrate.\n"
 
 
@@ -69,13 +73,41 @@ class Entry:
     kfp: bool = True  # as `FileReport.kfp`
 
 
+# A file modified this recently may change again within the file system's timestamp resolution without its
+# size or time changing: its stamp is not trusted (git's "racily clean" entries).
+_RACY_SECONDS = 2.0
+SHARDS = 32  # a run over a few files (pre-commit) loads and rewrites a 32nd of a repository's entries
+
+
+def _shard(name: str) -> int:
+    return int(hashlib.blake2b(name.encode("utf-8", "surrogateescape"), digest_size=2).hexdigest(), 16) % SHARDS
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a file's size and modification time said its content was, when they were recorded."""
+
+    size: int
+    mtime_ns: int
+    content: str  # digest of the bytes
+    mentions_kfp: bool
+
+
 @dataclass
-class Cache:
-    path: Path | None  # None: caching is off
+class _Shard:
     entries: dict[str, Entry] = field(default_factory=dict)
     facts: dict[tuple[str, str], Facts] = field(default_factory=dict)
+    stamps: dict[str, Stamp] = field(default_factory=dict)
     changed: bool = False
+
+
+@dataclass
+class Cache:
+    """Entries by file path, in `SHARDS` pickles loaded when a path of theirs is first looked up."""
+
+    path: Path | None  # the folder of this settings key's shards; None: caching is off
     exists: dict[str, bool] = field(default_factory=dict)  # file checks made this run, shared by all facts
+    _shards: dict[int, _Shard] = field(default_factory=dict)
 
     @classmethod
     def disabled(cls) -> Cache:
@@ -83,50 +115,90 @@ class Cache:
 
     @classmethod
     def open(cls, directory: Path, key: str) -> Cache:
-        path = directory / migrate.__version__ / f"{key}.pickle"
+        return cls(directory / migrate.__version__ / key)
+
+    def _for(self, name: str) -> _Shard:
+        number = _shard(name)
+        shard = self._shards.get(number)
+        if shard is None:
+            shard = self._shards[number] = self._load(number)
+        return shard
+
+    def _load(self, number: int) -> _Shard:
+        if self.path is None:
+            return _Shard()
         try:
-            with path.open("rb") as handle:
-                entries, facts = pickle.load(handle)
-            if isinstance(entries, dict) and isinstance(facts, dict):
-                return cls(path, entries, facts)
+            with (self.path / f"{number:02d}.pickle").open("rb") as handle:
+                shard = pickle.load(handle)
+            if isinstance(shard, _Shard):
+                shard.changed = False
+                return shard
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
             pass
-        return cls(path)
+        return _Shard()
 
     def lookup(self, name: str, content: str, explicit: bool, foreign: str) -> Entry | None:
-        entry = self.entries.get(name)
+        entry = self._for(name).entries.get(name)
         if entry is None or (entry.content, entry.explicit, entry.foreign) != (content, explicit, foreign):
             return None
         return entry
 
     def store(self, name: str, entry: Entry) -> None:
-        if self.path is not None and self.entries.get(name) != entry:
-            self.entries[name] = entry
-            self.changed = True
+        if self.path is None:
+            return
+        shard = self._for(name)
+        if shard.entries.get(name) != entry:
+            shard.entries[name] = entry
+            shard.changed = True
 
     def facts_for(self, name: str, content: str) -> Facts | None:
-        found = self.facts.get((name, content))
+        found = self._for(name).facts.get((name, content))
         return found if found is not None and found.still_valid(self.exists) else None
 
     def store_facts(self, name: str, content: str, found: Facts) -> None:
         if self.path is not None:
-            self.facts[(name, content)] = found
-            self.changed = True
+            shard = self._for(name)
+            # Modules of one folder probe the same paths: one string each, which pickle then writes once.
+            probes = tuple((sys.intern(path), exists) for path, exists in found.probes)
+            shard.facts[(name, content)] = replace(found, probes=probes)
+            shard.changed = True
+
+    def stamp(self, name: str, info: os.stat_result) -> Stamp | None:
+        """The recorded content of a file whose size and modification time are unchanged."""
+        if self.path is None:
+            return None
+        known = self._for(name).stamps.get(name)
+        if known is None or (known.size, known.mtime_ns) != (info.st_size, info.st_mtime_ns):
+            return None
+        return known
+
+    def store_stamp(self, name: str, info: os.stat_result, content: str, mentions_kfp: bool, now: float) -> None:
+        if self.path is None or info.st_mtime > now - _RACY_SECONDS:
+            return
+        shard = self._for(name)
+        stamp = Stamp(info.st_size, info.st_mtime_ns, content, mentions_kfp)
+        if shard.stamps.get(name) != stamp:
+            shard.stamps[name] = stamp
+            shard.changed = True
 
     def save(self) -> None:
-        """Write atomically; never fail the run for it."""
-        if self.path is None or not self.changed:
+        """Write each changed shard atomically; never fail the run for it."""
+        if self.path is None:
+            return
+        changed = {number: shard for number, shard in self._shards.items() if shard.changed}
+        if not changed:
             return
         try:
             _prepare(self.path.parent.parent)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".pickle")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    pickle.dump((self.entries, self.facts), out, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(temp, self.path)
-            finally:
-                Path(temp).unlink(missing_ok=True)
+            self.path.mkdir(parents=True, exist_ok=True)
+            for number, shard in changed.items():
+                handle, temp = tempfile.mkstemp(dir=self.path, prefix=".tmp-", suffix=".pickle")
+                try:
+                    with os.fdopen(handle, "wb") as out:
+                        pickle.dump(shard, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    os.replace(temp, self.path / f"{number:02d}.pickle")
+                finally:
+                    Path(temp).unlink(missing_ok=True)
         except OSError:
             pass
 

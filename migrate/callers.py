@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 # Shared with the LibCST analysis in rules/_python.py: a constant that names a resource, and literal types.
@@ -98,7 +99,8 @@ def facts(text: str, path: str) -> Facts:
     try:
         tree = _parse(text)
         nodes = list(ast.walk(tree)) if tree is not None else []  # one walk serves both
-        return Facts(collect(tree, path, nodes), tuple(dependencies(tree, path, nodes)), tuple(_probes))
+        calls, loaded = collect(tree, path, nodes), tuple(dependencies(tree, path, nodes))
+        return Facts(calls, loaded, tuple(dict.fromkeys(_probes)))  # both passes probe the same imports
     finally:
         _probes = None
 
@@ -206,12 +208,27 @@ def index(collected: Iterable[ForeignCalls]) -> dict[str, tuple[ForeignArg, ...]
 
 
 def for_file(found: Mapping[str, tuple[ForeignArg, ...]], path: str) -> tuple[ForeignArg, ...]:
-    return found.get(os.path.realpath(path), ())
+    return found.get(_real_path(path), ()) if found else ()
+
+
+def _real_path(path: str) -> str:
+    """`os.path.realpath`, resolving each folder once per run rather than once per file in it."""
+    if os.path.islink(path):
+        return os.path.realpath(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(_real_folder(folder), name)
+
+
+@lru_cache(maxsize=4096)
+def _real_folder(folder: str) -> str:
+    return os.path.realpath(folder)
 
 
 def _candidates(here: Path, module: str, level: int) -> list[Path]:
     """Files `module` may name: relative to the importing file's package, or to any folder above it."""
     parts = [p for p in module.split(".") if p]
+    if parts == ["__future__"]:  # compiler directives, never a file
+        return []
     if level:
         base = here
         for _ in range(level - 1):

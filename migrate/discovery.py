@@ -72,6 +72,7 @@ class Discovery:
         self._root_prefix = self._root.rstrip(os.sep) + os.sep
         self._gitignores: dict[str, _Ignores | None] = {}
         self._chains: dict[str, list[_Ignores] | None] = {}
+        self._repository_roots: dict[str, bool] = {}  # folder -> holds `.git`
 
     @cached_property
     def _plain_names(self) -> frozenset[str]:
@@ -116,8 +117,10 @@ class Discovery:
                 entries = list(listing)
         except OSError:
             return
-        if not any(entry.name == ".gitignore" for entry in entries):
+        names = {entry.name for entry in entries}
+        if ".gitignore" not in names:
             self._gitignores.setdefault(absolute, None)  # spares an `open` that would fail
+        self._repository_roots.setdefault(absolute, ".git" in names)
         folders: list[str] = []
         files: list[tuple[str, bool]] = []
         for entry in entries:
@@ -177,7 +180,10 @@ class Discovery:
             return self._chains[directory]
         own = self._gitignore(directory)
         chain: list[_Ignores] | None
-        if os.path.exists(os.path.join(directory, ".git")):
+        is_root = self._repository_roots.get(directory)
+        if is_root is None:
+            is_root = self._repository_roots[directory] = os.path.exists(os.path.join(directory, ".git"))
+        if is_root:
             chain = [own] if own else []
         else:
             parent = os.path.dirname(directory)

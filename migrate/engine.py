@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from migrate.callers import NO_CROSS_FILE, CrossFile
+from migrate.languages import BOM, IMPORTS_KFP, LOOKS_LIKE_COMPONENT, LOOKS_LIKE_KFP, is_python
 from migrate.lines import LineIndex
 from migrate.model import Finding, Fix, Located, NewFile, PythonRule, Rule, Severity, YamlRule, applicable
 from migrate.suppressions import Suppression, split, suppressions, unused
-from migrate.yaml_source import YamlProblem, YamlSource
-from rules.yaml_components._common import component
+
+if TYPE_CHECKING:
+    from migrate.yaml_source import YamlProblem
 
 __all__ = ["BOM", "IMPORTS_KFP", "Outcome", "applicable", "check_file", "check_text", "fix_text", "is_python"]
 
 MAX_PASSES = 25
-BOM = "\ufeff"
-# A file is taken for a v1 component, even when it does not parse, if a line starts with this.
-LOOKS_LIKE_COMPONENT = re.compile(r"^implementation\s*:", re.MULTILINE)
-# A Python file is taken for KFP code, even when it does not parse, if it imports kfp.
-LOOKS_LIKE_KFP = re.compile(r"^\s*(from\s+kfp[.\s]|import\s+kfp\b)", re.MULTILINE)
-PYTHON_SUFFIXES = (".py",)
-# `kfp` as the first name of an imported module: after `import`, `from`, or a comma of `import a, kfp`, with
-# spaces or line continuations between. No match: the module imports nothing from kfp, and LibCST need not
-# parse it (`KfpModule.is_kfp()` would be False).
-IMPORTS_KFP = re.compile(r"(?:\bimport|\bfrom|,)[\s\\]*kfp\b")
-
-
-def is_python(path: str) -> bool:
-    return path.endswith(PYTHON_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -119,6 +107,9 @@ def _syntax_error(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Fin
 
 def _check_yaml(text: str, path: str, rules: Sequence[type[Rule]], explicit: bool) -> tuple[list[Finding], bool]:
     """Non-component YAML yields none."""
+    from migrate.yaml_source import YamlProblem, YamlSource  # PyYAML: only when a YAML file is parsed
+    from rules.yaml_components._common import component
+
     try:
         src = YamlSource(text, path)
     except YamlProblem as problem:
@@ -229,6 +220,7 @@ def fix_text(
 def _parse_problem(text: str, path: str) -> str | None:
     """Why `text` does not parse in its language, or None."""
     from migrate.python_source import PythonProblem, PythonSource
+    from migrate.yaml_source import YamlProblem, YamlSource
 
     try:
         if is_python(path):

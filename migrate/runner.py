@@ -5,17 +5,18 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migrate import callers
-from migrate.cache import Cache, Entry, digest, foreign_key
+from migrate.cache import Cache, Entry, Stamp, digest, foreign_key
 from migrate.callers import CrossFile
 from migrate.discovery import YAML_SUFFIXES, Candidate, discover
-from migrate.engine import BOM, IMPORTS_KFP, Outcome, applicable, check_file, check_text, fix_text, is_python
-from migrate.model import Finding, NewFile, Rule, Severity
+from migrate.languages import BOM, IMPORTS_KFP, is_python
+from migrate.model import Finding, NewFile, Rule, Severity, applicable
 from migrate.registry import rule_classes
 from migrate.settings import PerFileIgnores
 
@@ -57,6 +58,7 @@ class Options:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     per_file_ignores: PerFileIgnores = field(default_factory=PerFileIgnores)
     codes: tuple[str, ...] | None = None
+    keep_text: bool = True  # reports carry each file's text (JSON and SARIF turn fix offsets into positions)
 
     @property
     def selected_codes(self) -> tuple[str, ...]:
@@ -122,16 +124,19 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     had_bom = data.startswith(BOM.encode())
     # A module that imports no kfp gets no Python rule: do not import them (and LibCST) for it.
     rules = options.rules_for(name, python_rules=not is_python(name) or IMPORTS_KFP.search(decoded) is not None)
+    from migrate.engine import check_file, fix_text  # a run the cache answers never imports the engine
+
     findings, is_kfp = check_file(decoded, name, rules, candidate.explicit, candidate.foreign)
+    shown = decoded if options.keep_text else None  # the text is sent back from a worker only when needed
     if not options.fix or not findings:
-        return FileReport(name, tuple(findings), text=decoded, kfp=is_kfp or bool(findings))
-    outcome: Outcome = fix_text(decoded, name, rules, options.unsafe, candidate.foreign)
+        return FileReport(name, tuple(findings), text=shown, kfp=is_kfp or bool(findings))
+    outcome = fix_text(decoded, name, rules, options.unsafe, candidate.foreign)
     if outcome.fixed is None:
-        return FileReport(name, outcome.findings, outcome.applied, text=decoded)
+        return FileReport(name, outcome.findings, outcome.applied, text=shown)
     if path.is_symlink():
         detail = f"is a symlink to {os.path.realpath(path)}: not rewritten; fix the target instead"
         refusal = _file_finding("KFP006", detail, name)
-        return FileReport(name, (refusal, *findings), text=decoded)
+        return FileReport(name, (refusal, *findings), text=shown)
     created, refusals = _new_files(path, outcome.created)
     if refusals:
         # A fix whose new file would replace a different one is not applied at all, its edits included.
@@ -144,7 +149,7 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
         outcome = replace(outcome, findings=(*refusals, *(replace(f, fix=None) for f in kept), *outcome.findings))
         created = ()
     if outcome.fixed is None:  # the held-back fix was the only change
-        return FileReport(name, outcome.findings, outcome.applied, text=decoded)
+        return FileReport(name, outcome.findings, outcome.applied, text=shown)
     if options.write:
         for new in created:  # first: a comment in the fixed file may name them
             _create_atomic(Path(new.name), new.text, path)
@@ -215,32 +220,72 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+class Contents:
+    """Each file's bytes and digest, read at most once per run, shared by the cross-file facts and the cache
+    lookups. A file whose size and modification time the cache recorded is not read at all."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+        self.started = time.time()
+        self._bytes: dict[Path, bytes | None] = {}
+        self._stamps: dict[Path, Stamp | None] = {}
+
+    def read(self, path: Path) -> bytes | None:
+        if path not in self._bytes:
+            self._bytes[path] = _small_bytes(path)
+        return self._bytes[path]
+
+    def stamp(self, path: Path) -> Stamp | None:
+        """The file's digest and whether it mentions kfp; None when it cannot be read or is too big."""
+        if path not in self._stamps:
+            self._stamps[path] = self._stamp(path)
+        return self._stamps[path]
+
+    def _stamp(self, path: Path) -> Stamp | None:
+        name = str(path)
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        if info.st_size > MAX_FILE_BYTES:
+            return None
+        known = self.cache.stamp(name, info)
+        if known is not None:
+            return known
+        data = self.read(path)
+        if data is None:
+            return None
+        content = digest(data)
+        self.cache.store_stamp(name, info, content, b"kfp" in data, self.started)
+        return Stamp(info.st_size, info.st_mtime_ns, content, b"kfp" in data)
+
+
 def with_callers(
     candidates: Sequence[Candidate],
     options: Options | None = None,
     cache: Cache | None = None,
     context: Sequence[Path] = (),
     pool: _Pool | None = None,
-    read: Callable[[Path], bytes | None] | None = None,
+    contents: Contents | None = None,
 ) -> list[Candidate]:
     """Give each Python candidate what the other Python files say about it: what they pass to the names it
     defines, and the texts of the component files and modules it loads or imports. When fixing, a loaded
     component that is itself being fixed is seen as it will be once fixed, so one run converges. `context`:
     more modules whose calls count (the rest of the project, when only some files are named)."""
     cache = cache if cache is not None else Cache.disabled()
-    read = read or _small_bytes
+    contents = contents or Contents(cache)
     gathered: dict[Path, callers.Facts] = {}
     missing: list[tuple[Path, str, str]] = []  # (path, digest, text) of modules the cache does not know
     for path in [c.path for c in candidates if is_python(str(c.path))] + list(context):
-        data = read(path)
-        if data is None or b"kfp" not in data:
+        stamp = contents.stamp(path)
+        if stamp is None or not stamp.mentions_kfp:
             continue
-        content = digest(data)
-        known = cache.facts_for(str(path), content)
+        known = cache.facts_for(str(path), stamp.content)
+        data = contents.read(path) if known is None else None
         if known is not None:
             gathered[path] = known
-        else:
-            missing.append((path, content, data.decode("utf-8", "replace").removeprefix(BOM)))
+        elif data is not None:
+            missing.append((path, stamp.content, data.decode("utf-8", "replace").removeprefix(BOM)))
     names, texts = [str(p) for p, _, _ in missing], [text for _, _, text in missing]
     if pool is not None and len(missing) >= POOL_THRESHOLD:
         computed = list(pool.get().map(callers.facts, texts, names, chunksize=16))
@@ -295,6 +340,8 @@ def _dependency_text(file: Path, fixing: set[Path], options: Options | None) -> 
     if text is None or not (is_yaml or "kfp" in text):
         return None
     if options is not None and is_yaml and file in fixing:
+        from migrate.engine import fix_text
+
         fixed = fix_text(text, str(file), options.rules_for(str(file)), options.unsafe).fixed
         return callers.Dependency(str(file), fixed if fixed is not None else text, text)
     return callers.Dependency(str(file), text, text)
@@ -344,22 +391,17 @@ def _run(
     context: Sequence[Path],
     pool: _Pool | None,
 ) -> list[FileReport]:
-    contents: dict[Path, bytes | None] = {}  # each file is read once per run, for the facts and the cache
-
-    def read(path: Path) -> bytes | None:
-        if path not in contents:
-            contents[path] = _small_bytes(path)
-        return contents[path]
-
-    candidates = with_callers(candidates, options, cache, context, pool, read)
+    contents = Contents(cache)
+    candidates = with_callers(candidates, options, cache, context, pool, contents)
     results: dict[int, FileReport | None] = {}
     pending: list[tuple[int, Candidate, str | None, str]] = []  # (index, candidate, content digest, foreign key)
     for index, candidate in enumerate(candidates):
-        data = read(candidate.path) if cache.path is not None and not candidate.path.is_symlink() else None
-        content, foreign = (digest(data), foreign_key(candidate.foreign)) if data is not None else (None, "")
+        stamp = contents.stamp(candidate.path) if cache.path is not None and not candidate.path.is_symlink() else None
+        content, foreign = (stamp.content, foreign_key(candidate.foreign)) if stamp is not None else (None, "")
         entry = cache.lookup(str(candidate.path), content, candidate.explicit, foreign) if content else None
-        if entry is not None and data is not None and _still_true(entry, options):
-            results[index] = _from_cache(candidate, entry, data)
+        report = _from_cache(candidate, entry, contents, options) if entry is not None else None
+        if report is not None:
+            results[index] = None if report is _NOT_KFP else report
         else:
             pending.append((index, candidate, content, foreign))
     todo = [candidate for _, candidate, _, _ in pending]
@@ -386,11 +428,23 @@ def _still_true(entry: Entry, options: Options) -> bool:
     return not options.fix or not any(applicable(f.fix, options.unsafe) for f in entry.findings or ())
 
 
-def _from_cache(candidate: Candidate, entry: Entry, data: bytes) -> FileReport | None:
-    if entry.findings is None:
+# What `_from_cache` answers for a file the cache knows is no KFP file (the run reports nothing for it).
+_NOT_KFP = FileReport("", ())
+
+
+def _from_cache(candidate: Candidate, entry: Entry, contents: Contents, options: Options) -> FileReport | None:
+    """The cached report, or None when the cache cannot answer (the file must be processed)."""
+    if not _still_true(entry, options):
         return None
-    decoded = decode(data, str(candidate.path))
-    text = decoded if isinstance(decoded, str) else None
+    if entry.findings is None:
+        return _NOT_KFP
+    text = None
+    if options.keep_text:
+        data = contents.read(candidate.path)
+        if data is None:
+            return None
+        decoded = decode(data, str(candidate.path))
+        text = decoded if isinstance(decoded, str) else None
     return FileReport(str(candidate.path), entry.findings, text=text, kfp=entry.kfp)
 
 
@@ -405,6 +459,11 @@ def _remember(cache: Cache, candidate: Candidate, content: str | None, foreign: 
         if data is None:
             return
         content = digest(data)
+        try:
+            info = candidate.path.stat()
+        except OSError:
+            return
+        cache.store_stamp(name, info, content, b"kfp" in data, time.time())
     findings = report.findings if report is not None else None
     cache.store(name, Entry(content, candidate.explicit, foreign, findings, report is None or report.kfp))
 
@@ -421,6 +480,8 @@ def _safe_process(candidate: Candidate, options: Options) -> FileReport | None:
 
 def check_stdin_text(data: bytes, options: Options, name: str = "-") -> tuple[FileReport, str]:
     """Check or fix text read from stdin; returns the report and the text to print when fixing."""
+    from migrate.engine import check_text, fix_text
+
     decoded = decode(data, name)
     if isinstance(decoded, Finding):
         return FileReport(name, (decoded,)), data.decode("utf-8", "replace")

@@ -13,10 +13,13 @@ import re
 import tokenize
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from migrate.lines import LineIndex
 from migrate.model import Edit, Finding, Fix, FixSafety, Severity
-from migrate.yaml_source import Node, children
+
+if TYPE_CHECKING:
+    from migrate.yaml_source import Node
 
 # Cheap first look: most files have no directive at all, and then nothing is tokenized.
 ANY_DIRECTIVE = re.compile(r"#\s*(?:noqa|kfp-migrate\s*:)", re.IGNORECASE)
@@ -67,6 +70,8 @@ def yaml_comments(text: str, root: Node | None) -> Iterator[tuple[int, str]]:
 
 
 def _scalar_spans(root: Node | None) -> Iterator[tuple[int, int]]:
+    from migrate.yaml_source import children  # PyYAML: only for YAML files
+
     seen: set[int] = set()
     stack = [root] if root is not None else []
     while stack:

@@ -3,6 +3,7 @@ Parallel and serial runs give the same findings and the same fixed files."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -105,6 +106,66 @@ def test_fix_then_fix_again_is_answered_from_the_cache(tmp_path: Path, processed
     assert all(r.applied == 0 for r in again)
     _run(root, tmp_path / "cache", fix=True)
     assert processed.count("c.yaml") <= 1  # at most once more, as its dependants' view of it settles
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose bytes the runner read (to digest, gather facts or show)."""
+    seen: list[str] = []
+    real = runner_module._small_bytes
+
+    def counting(path: Path) -> bytes | None:
+        seen.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(runner_module, "_small_bytes", counting)
+    return seen
+
+
+def _age(root: Path, seconds: float = 3600) -> None:
+    """Modification times well in the past: the cache trusts only stamps that cannot be racy."""
+    for path in root.iterdir():
+        info = path.stat()
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - int(seconds * 1e9)))
+
+
+def test_an_unchanged_stamp_spares_reading_the_file(tmp_path: Path, processed: list[str], reads: list[str]) -> None:
+    root = _tree(tmp_path)
+    _age(root)
+    _run(root, tmp_path / "cache", keep_text=False)
+    assert sorted(set(reads)) == ["c.yaml", "other.yaml", "pipe.py"]
+    reads.clear()
+    processed.clear()
+    second = _run(root, tmp_path / "cache", keep_text=False)
+    assert (reads, processed) == ([], [])
+    assert _findings(second) and all(r.text is None for r in second)
+    # Same size, other bytes, other time: read, digested and checked again.
+    (root / "other.yaml").write_text((root / "other.yaml").read_text().replace("name: u", "name: v"))
+    third = _run(root, tmp_path / "cache", keep_text=False)
+    assert "other.yaml" in reads and processed == ["other.yaml"]
+    assert _findings(third) == _findings(second)
+
+
+def test_a_file_changed_just_now_is_always_read(tmp_path: Path, reads: list[str]) -> None:
+    root = _tree(tmp_path)  # written this instant: its time may not change on its next edit
+    _run(root, tmp_path / "cache", keep_text=False)
+    reads.clear()
+    _run(root, tmp_path / "cache", keep_text=False)
+    assert sorted(set(reads)) == ["c.yaml", "other.yaml", "pipe.py"]
+
+
+def test_a_single_file_run_loads_only_its_shard(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    for index in range(40):
+        (root / f"more{index}.yaml").write_text(UNTYPED.replace("name: t", f"name: m{index}"))
+    _run(root, tmp_path / "cache")
+    shards = list((tmp_path / "cache").rglob("*.pickle"))
+    assert len(shards) > 10
+    chosen = Options(rules=ALL, jobs=1)
+    cache = Cache.open(tmp_path / "cache", settings_key(sorted(r.code for r in ALL), False, False))
+    reports = run([runner_module.Candidate(root / "c.yaml", explicit=True)], chosen, cache)
+    assert _findings(reports) == [("c.yaml", 3, "KFP101")]
+    assert len(cache._shards) == 1
 
 
 def test_an_unreadable_cache_is_ignored(tmp_path: Path) -> None:

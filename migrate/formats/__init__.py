@@ -35,6 +35,9 @@ class RenderOptions:
     root: Path | None = None  # what CI paths are relative to (SARIF, GitLab); None: the working directory
 
 
+# Formats that place fix edits (str offsets into a file's text) by line and column: they need the texts.
+NEEDS_TEXT = frozenset({"json", "sarif"})
+
 Renderer = Callable[[Sequence["FileReport"], RenderOptions], str]
 
 FORMATS: dict[str, Renderer] = {
@@ -67,6 +70,7 @@ def render(
 __all__ = [
     "DOCS_URL",
     "FORMATS",
+    "NEEDS_TEXT",
     "PROJECT_URL",
     "RenderOptions",
     "Renderer",
