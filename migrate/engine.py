@@ -183,14 +183,28 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 
 def fix_text(
-    text: str, path: str, rules: Sequence[type[Rule]], unsafe: bool = False, foreign: CrossFile = NO_CROSS_FILE
+    text: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    unsafe: bool = False,
+    foreign: CrossFile = NO_CROSS_FILE,
+    known: Sequence[Finding] | None = None,
 ) -> Outcome:
-    """Fix until nothing applicable is left (at most MAX_PASSES), re-parsing after every pass."""
+    """Fix until nothing applicable is left (at most MAX_PASSES), re-parsing after every pass. `known`: the
+    findings of `text` with these rules, when the caller has them already."""
     current, applied = text, 0
     created: dict[str, NewFile] = {}
     creators: set[str] = set()
+    checked: tuple[str, list[Finding]] | None = (text, list(known)) if known is not None else None
+
+    def check(current: str) -> list[Finding]:
+        nonlocal checked
+        if checked is None or checked[0] != current:
+            checked = (current, check_text(current, path, rules, foreign=foreign))
+        return checked[1]
+
     for _ in range(MAX_PASSES):
-        findings = check_text(current, path, rules, foreign=foreign)
+        findings = check(current)
         fixes = [f.fix for f in findings if f.fix is not None and applicable(f.fix, unsafe)]
         if not fixes:
             break
@@ -206,10 +220,10 @@ def fix_text(
             break
         current, applied = candidate, applied + count
     else:
-        if any(applicable(f.fix, unsafe) for f in check_text(current, path, rules, foreign=foreign)):
+        if any(applicable(f.fix, unsafe) for f in check(current)):
             detail = f"fixes did not settle after {MAX_PASSES} passes; nothing was written"
             return _refused(text, path, rules, detail, foreign)
-    remaining = tuple(check_text(current, path, rules, foreign=foreign))
+    remaining = tuple(check(current))
     if current == text:
         created.clear()
     return Outcome(

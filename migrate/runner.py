@@ -130,7 +130,7 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     shown = decoded if options.keep_text else None  # the text is sent back from a worker only when needed
     if not options.fix or not findings:
         return FileReport(name, tuple(findings), text=shown, kfp=is_kfp or bool(findings))
-    outcome = fix_text(decoded, name, rules, options.unsafe, candidate.foreign)
+    outcome = fix_text(decoded, name, rules, options.unsafe, candidate.foreign, known=findings)
     if outcome.fixed is None:
         return FileReport(name, outcome.findings, outcome.applied, text=shown)
     if path.is_symlink():
