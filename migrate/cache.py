@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sys
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -127,6 +125,8 @@ class Cache:
     def _load(self, number: int) -> _Shard:
         if self.path is None:
             return _Shard()
+        import pickle  # with tempfile, only for runs that use the cache: --no-cache starts faster
+
         try:
             with (self.path / f"{number:02d}.pickle").open("rb") as handle:
                 shard = pickle.load(handle)
@@ -188,6 +188,9 @@ class Cache:
         changed = {number: shard for number, shard in self._shards.items() if shard.changed}
         if not changed:
             return
+        import pickle
+        import tempfile
+
         try:
             _prepare(self.path.parent.parent)
             self.path.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -188,6 +187,8 @@ def _only(name: str, finding: Finding, selected: set[str]) -> FileReport:
 
 def _create_atomic(target: Path, text: str, source: Path) -> None:
     """Create `target` through a temporary file, with `source`'s mode minus exec bits; never replace a file."""
+    import tempfile  # only runs that write import it
+
     mode = stat.S_IMODE(source.stat().st_mode) & ~(stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".kfp-migrate")
     try:
@@ -208,6 +209,8 @@ def _create_atomic(target: Path, text: str, source: Path) -> None:
 
 def _write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file in the same directory, keeping the file's mode."""
+    import tempfile
+
     mode = stat.S_IMODE(path.stat().st_mode)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".kfp-migrate")
     try:
