@@ -150,13 +150,13 @@ class _AnnotationNeeds(cst.CSTVisitor):
 
     def __init__(self, module: KfpModule) -> None:
         self.module = module
-        self.classes = {
-            s.name.value: module.src.span(s)[0] for s in module.src.module.body if isinstance(s, cst.ClassDef)
-        }
+        # Document order from the node index (pre-order numbers), not offsets: no code generation.
+        self.order = module.src.tree.number
+        self.classes = {s.name.value: self.order[id(s)] for s in module.src.module.body if isinstance(s, cst.ClassDef)}
         self.needed = False
 
     def visit_Annotation(self, node: cst.Annotation) -> None:
-        start = self.module.src.span(node)[0]
+        start = self.order[id(node)]
         for sub in descendants(node.annotation):
             if isinstance(sub, cst.BinaryOperation):
                 self.needed = True
