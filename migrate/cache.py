@@ -18,12 +18,16 @@ import hashlib
 import os
 import sys
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import migrate
 from migrate.callers import CrossFile, Facts
 from migrate.model import Finding
+
+if TYPE_CHECKING:
+    from migrate.walk_memo import WalkRecord
 
 DIRECTORY_NAME = ".kfp_migrate_cache"
 _FORMAT = 2
@@ -34,6 +38,7 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+@lru_cache(maxsize=1)
 def _own_sources() -> str:
     """Sizes and times of the tool's own modules: a development checkout changes them without a new version."""
     roots = [Path(migrate.__file__).parent, Path(migrate.__file__).parent.parent / "rules"]
@@ -106,6 +111,7 @@ class Cache:
     path: Path | None  # the folder of this settings key's shards; None: caching is off
     exists: dict[str, bool] = field(default_factory=dict)  # file checks made this run, shared by all facts
     _shards: dict[int, _Shard] = field(default_factory=dict)
+    _walks: dict[str, WalkRecord] = field(default_factory=dict)  # recorded this run, to save
 
     @classmethod
     def disabled(cls) -> Cache:
@@ -181,12 +187,31 @@ class Cache:
             shard.stamps[name] = stamp
             shard.changed = True
 
+    def walk(self, key: str) -> WalkRecord | None:
+        """A directory walk a former run recorded (see `migrate.walk_memo`)."""
+        if self.path is None:
+            return None
+        import pickle
+
+        try:
+            with (self.path.parent / "walks" / f"{key}.pickle").open("rb") as handle:
+                found = pickle.load(handle)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+            return None
+        from migrate.walk_memo import WalkRecord
+
+        return found if isinstance(found, WalkRecord) else None
+
+    def store_walk(self, key: str, record: WalkRecord) -> None:
+        if self.path is not None:
+            self._walks[key] = record
+
     def save(self) -> None:
         """Write each changed shard atomically; never fail the run for it."""
         if self.path is None:
             return
         changed = {number: shard for number, shard in self._shards.items() if shard.changed}
-        if not changed:
+        if not changed and not self._walks:
             return
         import pickle
         import tempfile
@@ -194,12 +219,17 @@ class Cache:
         try:
             _prepare(self.path.parent.parent)
             self.path.mkdir(parents=True, exist_ok=True)
-            for number, shard in changed.items():
-                handle, temp = tempfile.mkstemp(dir=self.path, prefix=".tmp-", suffix=".pickle")
+            writes: list[tuple[Path, object]] = [(self.path / f"{n:02d}.pickle", s) for n, s in changed.items()]
+            walks = self.path.parent / "walks"
+            if self._walks:
+                walks.mkdir(exist_ok=True)
+            writes += [(walks / f"{key}.pickle", record) for key, record in self._walks.items()]
+            for target, content in writes:
+                handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pickle")
                 try:
                     with os.fdopen(handle, "wb") as out:
-                        pickle.dump(shard, out, protocol=pickle.HIGHEST_PROTOCOL)
-                    os.replace(temp, self.path / f"{number:02d}.pickle")
+                        pickle.dump(content, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    os.replace(temp, target)
                 finally:
                     Path(temp).unlink(missing_ok=True)
         except OSError:

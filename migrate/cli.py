@@ -21,6 +21,7 @@ from migrate.config import OUTPUT_FORMATS, Config, ConfigError, discover_config
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from migrate.cache import Cache
     from migrate.discovery import Candidate
     from migrate.runner import FileReport, Options
 
@@ -164,14 +165,16 @@ def _options(config: Config, *, fix: bool = False, write: bool = True, jobs: int
     return replace(options, keep_text=config.output_format in NEEDS_TEXT, jobs=jobs or options.jobs)
 
 
-def _candidates(paths: list[str], config: Config, force_exclude: bool, changed_since: str | None) -> list[Candidate]:
+def _candidates(
+    paths: list[str], config: Config, force_exclude: bool, changed_since: str | None, memo: Cache | None = None
+) -> list[Candidate]:
     from migrate.discovery import discover
     from migrate.gitfiles import GitError, changed_files
 
     missing = [p for p in paths if not Path(p).exists() and not Path(p).is_symlink()]
     if missing:
         raise _fail(f"{missing[0]}: no such file or directory")
-    found = list(discover((Path(p) for p in paths), config, force_exclude))
+    found = list(discover((Path(p) for p in paths), config, force_exclude, memo))
     if changed_since is None:
         return list(found)
     try:
@@ -277,11 +280,11 @@ def _run(
     from migrate.cache import Cache, cache_directory, settings_key
     from migrate.runner import run
 
-    candidates = _candidates(paths, config, force_exclude, changed_since)
     cache = Cache.disabled()
     if not no_cache:
         key = settings_key(sorted(options.selected_codes), options.per_file_ignores, options.fix, options.unsafe)
         cache = Cache.open(cache_directory(config.cache_dir, config.root), key)
+    candidates = _candidates(paths, config, force_exclude, changed_since, cache)
     context = _project_context(paths, config, candidates)
     return run(candidates, options, cache, progress=_progress_bar(progress), context=context)
 

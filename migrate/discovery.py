@@ -23,6 +23,9 @@ from migrate.config import Config
 if TYPE_CHECKING:
     import pathspec
 
+    from migrate.cache import Cache
+    from migrate.walk_memo import WalkRecord
+
 YAML_SUFFIXES = (".yaml", ".yml")
 PYTHON_SUFFIXES = (".py",)
 SUFFIXES = YAML_SUFFIXES + PYTHON_SUFFIXES
@@ -65,9 +68,11 @@ class _Ignores:
 
 
 class Discovery:
-    def __init__(self, config: Config, force_exclude: bool = False) -> None:
+    def __init__(self, config: Config, force_exclude: bool = False, memo: Cache | None = None) -> None:
         self.config = config
         self.force_exclude = force_exclude
+        self.memo = memo if memo is not None and memo.path is not None else None  # remembers walks
+        self._record: WalkRecord | None = None  # what the walk under way looks at
         self._root = str(config.root.resolve())
         self._root_prefix = self._root.rstrip(os.sep) + os.sep
         self._gitignores: dict[str, _Ignores | None] = {}
@@ -102,9 +107,31 @@ class Discovery:
             if path.is_dir() and not path.is_symlink():
                 if self.force_exclude and self.skipped(path, is_dir=True):
                     continue
-                yield from self._walk(path)
+                yield from self._remembered_walk(path)
             elif not (self.force_exclude and self.skipped(path, is_dir=False)):
                 yield Candidate(path, explicit=not self.force_exclude)
+
+    def _remembered_walk(self, top: Path) -> Iterator[Candidate]:
+        """`_walk`, answered from the last run's when nothing it depended on has changed."""
+        if self.memo is None:
+            yield from self._walk(top)
+            return
+        from migrate.walk_memo import WalkRecord, walk_key
+
+        key = walk_key(os.path.abspath(top), str(top), self._root, self.config.excluded, self.config.respect_gitignore)
+        known = self.memo.walk(key)
+        if known is not None and known.still_valid():
+            yield from (Candidate(Path(name), explicit=False) for name in known.found)
+            return
+        self._record = WalkRecord()
+        try:
+            found = list(self._walk(top))
+        finally:
+            record, self._record = self._record, None
+        record.found = [str(candidate.path) for candidate in found]
+        if record.trustworthy():
+            self.memo.store_walk(key, record)
+        yield from found
 
     def _walk(self, top: Path) -> Iterator[Candidate]:
         yield from self._walk_folder(str(top), os.path.abspath(top))
@@ -112,6 +139,8 @@ class Discovery:
     def _walk_folder(self, shown: str, absolute: str) -> Iterator[Candidate]:
         """`os.walk` order (a folder's files, then its subfolders, each sorted by name), with `os.scandir`'s
         entry types instead of a `stat` per name. `shown` is the folder as the user spelt it."""
+        if self._record is not None:
+            self._record.folder(absolute)  # before listing: a change while listing makes the record stale
         try:
             with os.scandir(shown) as listing:
                 entries = list(listing)
@@ -182,6 +211,8 @@ class Discovery:
         chain: list[_Ignores] | None
         is_root = self._repository_roots.get(directory)
         if is_root is None:
+            if self._record is not None:
+                self._record.folder(directory)  # a `.git` appearing there changes its time
             is_root = self._repository_roots[directory] = os.path.exists(os.path.join(directory, ".git"))
         if is_root:
             chain = [own] if own else []
@@ -194,10 +225,15 @@ class Discovery:
 
     def _gitignore(self, directory: str) -> _Ignores | None:
         if directory not in self._gitignores:
+            path = os.path.join(directory, ".gitignore")
             try:
-                with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    if self._record is not None:
+                        self._record.file(path, os.fstat(handle.fileno()))
                     lines = handle.read().splitlines()
             except OSError:
+                if self._record is not None:
+                    self._record.file(path, None)
                 self._gitignores[directory] = None
             else:
                 import pathspec
@@ -214,7 +250,10 @@ def project_modules(config: Config, exclude: Iterable[Path]) -> list[Path]:
     return [c.path for c in found if c.path.suffix == ".py" and Path(os.path.abspath(c.path)) not in named]
 
 
-def discover(paths: Iterable[Path], config: Config | None = None, force_exclude: bool = False) -> Iterator[Candidate]:
-    """The candidate files under `paths` with `config`'s exclusions (the defaults when None)."""
+def discover(
+    paths: Iterable[Path], config: Config | None = None, force_exclude: bool = False, memo: Cache | None = None
+) -> Iterator[Candidate]:
+    """The candidate files under `paths` with `config`'s exclusions (the defaults when None). `memo`: a cache
+    that remembers walks across runs."""
     chosen = config if config is not None else Config(root=Path.cwd())
-    return Discovery(chosen, force_exclude).candidates(paths)
+    return Discovery(chosen, force_exclude, memo).candidates(paths)
