@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from migrate.walk_memo import WalkRecord
 
 DIRECTORY_NAME = ".kfp_migrate_cache"
-_FORMAT = 2
+_FORMAT = 3
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This directory is a cache of kfp-migrate.\n"
 
 
@@ -88,12 +88,22 @@ def _shard(name: str) -> int:
 
 @dataclass(frozen=True)
 class Stamp:
-    """What a file's size and modification time said its content was, when they were recorded."""
+    """What a file's identity, size and times said its content was, when they were recorded."""
 
-    size: int
-    mtime_ns: int
+    identity: tuple[int, int, int, int, int]  # see `identity`
     content: str  # digest of the bytes
     mentions_kfp: bool
+
+
+def identity(info: os.stat_result) -> tuple[int, int, int, int, int]:
+    """Device, inode, size, modification and change time: a copy that keeps its mtime (`cp -p`, tar) is
+    another inode or a new ctime, as git's index sees it."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _absolute(name: str) -> str:
+    """Cross-file facts and stamps hold what one file is, whatever the working folder the run started in."""
+    return os.path.abspath(name)
 
 
 @dataclass
@@ -158,11 +168,13 @@ class Cache:
             shard.changed = True
 
     def facts_for(self, name: str, content: str) -> Facts | None:
+        name = _absolute(name)
         found = self._for(name).facts.get((name, content))
         return found if found is not None and found.still_valid(self.exists) else None
 
     def store_facts(self, name: str, content: str, found: Facts) -> None:
         if self.path is not None:
+            name = _absolute(name)
             shard = self._for(name)
             # Modules of one folder probe the same paths: one string each, which pickle then writes once.
             probes = tuple((sys.intern(path), exists) for path, exists in found.probes)
@@ -173,16 +185,18 @@ class Cache:
         """The recorded content of a file whose size and modification time are unchanged."""
         if self.path is None:
             return None
+        name = _absolute(name)
         known = self._for(name).stamps.get(name)
-        if known is None or (known.size, known.mtime_ns) != (info.st_size, info.st_mtime_ns):
+        if known is None or known.identity != identity(info):
             return None
         return known
 
     def store_stamp(self, name: str, info: os.stat_result, content: str, mentions_kfp: bool, now: float) -> None:
-        if self.path is None or info.st_mtime > now - _RACY_SECONDS:
+        if self.path is None or max(info.st_mtime, info.st_ctime) > now - _RACY_SECONDS:
             return
+        name = _absolute(name)
         shard = self._for(name)
-        stamp = Stamp(info.st_size, info.st_mtime_ns, content, mentions_kfp)
+        stamp = Stamp(identity(info), content, mentions_kfp)
         if shard.stamps.get(name) != stamp:
             shard.stamps[name] = stamp
             shard.changed = True

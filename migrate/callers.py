@@ -213,7 +213,7 @@ def for_file(found: Mapping[str, tuple[ForeignArg, ...]], path: str) -> tuple[Fo
 
 def _real_path(path: str) -> str:
     """`os.path.realpath`, resolving each folder once per run rather than once per file in it."""
-    if os.path.islink(path):
+    if os.path.islink(path) or ".." in path:  # `link/../x` climbs from where the link points
         return os.path.realpath(path)
     folder, name = os.path.split(os.path.abspath(path))
     return os.path.join(_real_folder(folder), name)

@@ -54,11 +54,15 @@ class _Ignores:
     def _any_pattern(self) -> re.Pattern[str] | None:
         """One expression matching where any pattern does. Most paths match none, and one search is much
         cheaper than pathspec trying each pattern in turn; only paths it matches get the ordered check."""
-        expressions = (getattr(p, "regex", None) for p in self.spec.patterns)
-        sources = [str(expression.pattern) for expression in expressions if expression is not None]
-        if not sources:
+        expressions = [e for e in (getattr(p, "regex", None) for p in self.spec.patterns) if e is not None]
+        if not expressions:
             return None
-        try:  # pathspec names a group in each pattern; names may not repeat in one expression
+        sources = [str(e.pattern) for e in expressions]
+        # pathspec names a group in each pattern, and names may not repeat in one expression. Where the
+        # text that looks like a group is not one (inside a bracket expression), pathspec decides alone.
+        if any(len(_NAMED_GROUP.findall(s)) != len(e.groupindex) for s, e in zip(sources, expressions, strict=True)):
+            return re.compile("")
+        try:
             return re.compile("|".join(f"(?:{_NAMED_GROUP.sub('(?:', source)})" for source in sources))
         except re.error:
             return re.compile("")  # matches everything: pathspec decides alone
@@ -123,6 +127,11 @@ class Discovery:
         if known is not None and known.still_valid():
             yield from (Candidate(Path(name), explicit=False) for name in known.found)
             return
+        # What earlier walks (or a `force_exclude` check) learnt about the folders above must be learnt
+        # again inside this record, or the record would not depend on it.
+        self._chains.clear()
+        self._gitignores.clear()
+        self._repository_roots.clear()
         self._record = WalkRecord()
         try:
             found = list(self._walk(top))

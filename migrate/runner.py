@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migrate import callers
-from migrate.cache import Cache, Entry, Stamp, digest, foreign_key
+from migrate.cache import Cache, Entry, Stamp, digest, foreign_key, identity
 from migrate.callers import CrossFile
 from migrate.discovery import YAML_SUFFIXES, Candidate, discover
 from migrate.languages import BOM, IMPORTS_KFP, is_python
@@ -260,7 +260,7 @@ class Contents:
             return None
         content = digest(data)
         self.cache.store_stamp(name, info, content, b"kfp" in data, self.started)
-        return Stamp(info.st_size, info.st_mtime_ns, content, b"kfp" in data)
+        return Stamp(identity(info), content, b"kfp" in data)
 
 
 def with_callers(

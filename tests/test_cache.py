@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import migrate
+import migrate.cache as cache_module
 import migrate.runner as runner_module
 from migrate.cache import Cache, settings_key
 from migrate.cli import app
@@ -122,16 +123,17 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def _age(root: Path, seconds: float = 3600) -> None:
-    """Modification times well in the past: the cache trusts only stamps that cannot be racy."""
-    for path in root.iterdir():
-        info = path.stat()
-        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - int(seconds * 1e9)))
+@pytest.fixture
+def trusting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trust stamps of files changed a moment ago, as a run an hour later would (change times cannot be
+    set back)."""
+    monkeypatch.setattr(cache_module, "_RACY_SECONDS", -3600.0)
 
 
-def test_an_unchanged_stamp_spares_reading_the_file(tmp_path: Path, processed: list[str], reads: list[str]) -> None:
+def test_an_unchanged_stamp_spares_reading_the_file(
+    tmp_path: Path, processed: list[str], reads: list[str], trusting: None
+) -> None:
     root = _tree(tmp_path)
-    _age(root)
     _run(root, tmp_path / "cache", keep_text=False)
     assert sorted(set(reads)) == ["c.yaml", "other.yaml", "pipe.py"]
     reads.clear()
@@ -210,3 +212,21 @@ def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
     files = sorted(p.relative_to(serial) for p in serial.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(parallel) for p in parallel.rglob("*") if p.is_file())
     assert all((serial / f).read_bytes() == (parallel / f).read_bytes() for f in files)
+
+
+def test_a_stamp_belongs_to_the_file_not_to_how_it_was_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trusting: None
+) -> None:
+    """`p.py` run from two folders is two files, even with the same size and time (a tar extraction)."""
+    for folder, body in (("p1", UNTYPED), ("p2", UNTYPED.replace("{name: a}", "{name: a, type: Integer}"))):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "c.yaml").write_text(body.ljust(len(UNTYPED) + 30))
+        os.utime(tmp_path / folder / "c.yaml", ns=(10**18, 10**18))
+    findings = []
+    for folder in ("p1", "p2"):
+        monkeypatch.chdir(tmp_path / folder)
+        chosen = Options(rules=ALL, jobs=1)
+        cache = Cache.open(tmp_path / "cache", settings_key(sorted(r.code for r in ALL), False, False))
+        findings.append(_findings(run([runner_module.Candidate(Path("c.yaml"), explicit=True)], chosen, cache)))
+        cache.save()
+    assert findings[0] == [("c.yaml", 3, "KFP101")] and findings[1] == []

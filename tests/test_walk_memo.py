@@ -10,18 +10,16 @@ from pathlib import Path
 import pytest
 
 import migrate.discovery as discovery_module
+import migrate.walk_memo as walk_memo
 from migrate.cache import Cache
 from migrate.config import Config
 from migrate.discovery import discover
 
-HOUR_NS = 3600 * 10**9
 
-
-def _age(root: Path) -> None:
-    """Times an hour back, deepest first (changing a folder's entries would move its time again)."""
-    for path in [*sorted(root.rglob("*"), key=lambda p: -len(p.parts)), root]:
-        info = path.lstat()
-        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - HOUR_NS), follow_symlinks=False)
+@pytest.fixture
+def trusting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trust what changed a moment ago, as a run an hour later would (change times cannot be set back)."""
+    monkeypatch.setattr(walk_memo, "RACY_SECONDS", -3600.0)
 
 
 def _tree(tmp_path: Path) -> Path:
@@ -33,7 +31,6 @@ def _tree(tmp_path: Path) -> Path:
     (root / "pkg" / "deep" / "b.yaml").write_text("implementation: {}\n")
     (root / "generated").mkdir()
     (root / "generated" / "c.py").write_text("import kfp\n")
-    _age(root)
     return root
 
 
@@ -58,7 +55,7 @@ def _found(root: Path, cache_dir: Path) -> list[str]:
     return found
 
 
-def test_an_unchanged_tree_is_not_listed_again(tmp_path: Path, listed: list[str]) -> None:
+def test_an_unchanged_tree_is_not_listed_again(tmp_path: Path, listed: list[str], trusting: None) -> None:
     root = _tree(tmp_path)
     first = _found(root, tmp_path / "cache")
     assert first == ["pkg/a.py", "pkg/deep/b.yaml"] and listed
@@ -67,7 +64,9 @@ def test_an_unchanged_tree_is_not_listed_again(tmp_path: Path, listed: list[str]
     assert listed == []
 
 
-def test_a_new_file_a_removed_one_and_an_edited_gitignore_are_seen(tmp_path: Path, listed: list[str]) -> None:
+def test_a_new_file_a_removed_one_and_an_edited_gitignore_are_seen(
+    tmp_path: Path, listed: list[str], trusting: None
+) -> None:
     root = _tree(tmp_path)
     _found(root, tmp_path / "cache")
     (root / "pkg" / "deep" / "new.py").write_text("import kfp\n")
@@ -82,17 +81,36 @@ def test_a_new_file_a_removed_one_and_an_edited_gitignore_are_seen(tmp_path: Pat
 
 
 def test_a_tree_changed_just_now_is_not_remembered(tmp_path: Path, listed: list[str]) -> None:
-    root = _tree(tmp_path)
-    (root / "pkg" / "fresh.py").write_text("import kfp\n")  # its folder's time is now
+    root = _tree(tmp_path)  # its folders' times are now
     _found(root, tmp_path / "cache")
     listed.clear()
     _found(root, tmp_path / "cache")
     assert listed  # walked again: a change within the same clock tick could have gone unseen
 
 
-def test_other_exclusions_walk_again(tmp_path: Path) -> None:
+def test_other_exclusions_walk_again(tmp_path: Path, trusting: None) -> None:
     root = _tree(tmp_path)
     _found(root, tmp_path / "cache")
     cache = Cache.open(tmp_path / "cache", "key")
     config = Config(root=root, extend_exclude=("deep",))
     assert [str(c.path.relative_to(root)) for c in discover([root], config, memo=cache)] == ["pkg/a.py"]
+
+
+def test_folders_above_the_walk_count_for_each_folder_named(tmp_path: Path, trusting: None) -> None:
+    """A second folder in one run (or a `force_exclude` check first) must still record the `.gitignore`
+    files above it, or an edit there would go unseen by a later run over that folder alone."""
+    root = _tree(tmp_path)
+    (root / "other").mkdir()
+    (root / "other" / "d.py").write_text("import kfp\n")
+    cache = Cache.open(tmp_path / "cache", "key")
+    both = [
+        str(c.path.relative_to(root)) for c in discover([root / "pkg", root / "other"], Config(root=root), memo=cache)
+    ]
+    cache.save()
+    assert both == ["pkg/a.py", "pkg/deep/b.yaml", "other/d.py"]
+    (root / ".gitignore").write_text("generated/\nd.py\n")
+    for force_exclude in (False, True):
+        cache = Cache.open(tmp_path / "cache", "key")
+        found = discover([root / "other"], Config(root=root), force_exclude=force_exclude, memo=cache)
+        assert [str(c.path.relative_to(root)) for c in found] == []
+        cache.save()
