@@ -103,7 +103,12 @@ def identity(info: os.stat_result) -> tuple[int, int, int, int, int]:
 
 def _absolute(name: str) -> str:
     """Cross-file facts and stamps hold what one file is, whatever the working folder the run started in."""
-    return os.path.abspath(name)
+    return name if os.path.isabs(name) else _absolute_in(os.getcwd(), name)
+
+
+@lru_cache(maxsize=1 << 16)
+def _absolute_in(folder: str, name: str) -> str:  # the same names are asked for by each lookup of a run
+    return os.path.normpath(os.path.join(folder, name))
 
 
 @dataclass
