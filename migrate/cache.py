@@ -1,15 +1,15 @@
 """A content-hash cache, like `.ruff_cache`: a file whose text, settings and dependencies are unchanged is
 not parsed again.
 
-Per settings key, a folder of pickles under `<cache dir>/<version>/`, each holding the entries of the files whose
-paths hash to it. The key covers the tool's version and its own
-source files (so an edited rule in a development checkout never serves stale findings), and every setting
-that changes findings. An entry is used only when the file's bytes, whether it was named on the command
-line, and what the other files say about it (callers, loaded components: `CrossFile`) are all the same.
-Facts gathered across files are cached too, with the existence checks they relied on. A cache that cannot
-be read or written is ignored: it only ever saves time. A file whose size and modification time are as recorded
-is not read again to learn its digest (as ruff and mypy trust them), unless it was modified within seconds of
-being recorded.
+Per settings key, a folder of 32 pickles under `<cache dir>/<version>/`, each holding the entries of the
+files whose paths hash to it. The key covers the tool's version and its own source files (so an edited rule
+in a development checkout never serves stale findings), and every setting that changes findings. An entry
+is used only when the file's bytes, whether it was named on the command line, and what the other files say
+about it (callers, loaded components: `CrossFile`) are all the same. Facts gathered across files are cached
+too, with the existence checks they relied on. A cache that cannot be read or written is ignored: it only
+ever saves time. A file whose device, inode, size and times are as recorded is not read again to learn its
+digest (as git's index trusts them), unless it changed within seconds of being recorded (`settled`).
+Directory walks are remembered by the same rule (`migrate.walk_memo`).
 """
 
 from __future__ import annotations
@@ -76,8 +76,8 @@ class Entry:
     kfp: bool = True  # as `FileReport.kfp`
 
 
-# A file modified this recently may change again within the file system's timestamp resolution without its
-# size or time changing: its stamp is not trusted (git's "racily clean" entries).
+# A file changed this recently may change again within the file system's timestamp resolution without its
+# times moving: what it said is not trusted (git's "racily clean" entries).
 _RACY_SECONDS = 2.0
 SHARDS = 32  # a run over a few files (pre-commit) loads and rewrites a 32nd of a repository's entries
 
@@ -86,19 +86,28 @@ def _shard(name: str) -> int:
     return int(hashlib.blake2b(name.encode("utf-8", "surrogateescape"), digest_size=2).hexdigest(), 16) % SHARDS
 
 
-@dataclass(frozen=True)
-class Stamp:
-    """What a file's identity, size and times said its content was, when they were recorded."""
-
-    identity: tuple[int, int, int, int, int]  # see `identity`
-    content: str  # digest of the bytes
-    mentions_kfp: bool
+Identity = tuple[int, int, int, int, int]
 
 
-def identity(info: os.stat_result) -> tuple[int, int, int, int, int]:
+def identity(info: os.stat_result) -> Identity:
     """Device, inode, size, modification and change time: a copy that keeps its mtime (`cp -p`, tar) is
     another inode or a new ctime, as git's index sees it."""
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def settled(found: Identity, since: float) -> bool:
+    """Whether a file or folder with this identity last changed long enough before `since` (seconds since
+    the epoch) for a change after it to move its times."""
+    return max(found[3], found[4]) < (since - _RACY_SECONDS) * 1e9
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a file's identity (`identity`) said its content was, when it was recorded."""
+
+    identity: Identity
+    content: str  # digest of the bytes
+    mentions_kfp: bool
 
 
 def _absolute(name: str) -> str:
@@ -187,7 +196,7 @@ class Cache:
             shard.changed = True
 
     def stamp(self, name: str, info: os.stat_result) -> Stamp | None:
-        """The recorded content of a file whose size and modification time are unchanged."""
+        """The recorded content of a file whose identity (`identity`) is unchanged."""
         if self.path is None:
             return None
         name = _absolute(name)
@@ -197,7 +206,7 @@ class Cache:
         return known
 
     def store_stamp(self, name: str, info: os.stat_result, content: str, mentions_kfp: bool, now: float) -> None:
-        if self.path is None or max(info.st_mtime, info.st_ctime) > now - _RACY_SECONDS:
+        if self.path is None or not settled(identity(info), now):
             return
         name = _absolute(name)
         shard = self._for(name)

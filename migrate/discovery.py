@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from migrate.callers import NO_CROSS_FILE, CrossFile
 from migrate.config import Config
+from migrate.languages import PYTHON_SUFFIXES
 
 if TYPE_CHECKING:
     import pathspec
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from migrate.walk_memo import WalkRecord
 
 YAML_SUFFIXES = (".yaml", ".yml")
-PYTHON_SUFFIXES = (".py",)
 SUFFIXES = YAML_SUFFIXES + PYTHON_SUFFIXES
 
 
@@ -120,9 +120,11 @@ class Discovery:
         if self.memo is None:
             yield from self._walk(top)
             return
-        from migrate.walk_memo import WalkRecord, walk_key
+        from migrate.cache import settings_key  # the tool's version and own sources, as for findings
+        from migrate.walk_memo import WalkRecord
 
-        key = walk_key(os.path.abspath(top), str(top), self._root, self.config.excluded, self.config.respect_gitignore)
+        where = (os.path.abspath(top), str(top), self._root)
+        key = settings_key("walk", *where, self.config.excluded, self.config.respect_gitignore)
         known = self.memo.walk(key)
         if known is not None and known.still_valid():
             yield from (Candidate(Path(name), explicit=False) for name in known.found)

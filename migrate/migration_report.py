@@ -13,8 +13,8 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from migrate import __version__
-from migrate.discovery import PYTHON_SUFFIXES
 from migrate.formats._shared import rule_for, rule_url
+from migrate.languages import PYTHON_SUFFIXES
 from migrate.model import Finding, Severity, applicable
 from migrate.rule_index import RULES
 

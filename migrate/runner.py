@@ -225,7 +225,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 class Contents:
     """Each file's bytes and digest, read at most once per run, shared by the cross-file facts and the cache
-    lookups. A file whose size and modification time the cache recorded is not read at all."""
+    lookups. A file whose identity (inode, size, times) the cache recorded is not read at all."""
 
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
@@ -258,9 +258,9 @@ class Contents:
         data = self.read(path)
         if data is None:
             return None
-        content = digest(data)
-        self.cache.store_stamp(name, info, content, b"kfp" in data, self.started)
-        return Stamp(identity(info), content, b"kfp" in data)
+        stamp = Stamp(identity(info), digest(data), b"kfp" in data)
+        self.cache.store_stamp(name, info, stamp.content, stamp.mentions_kfp, self.started)
+        return stamp
 
 
 def with_callers(
@@ -284,10 +284,11 @@ def with_callers(
         if stamp is None or not stamp.mentions_kfp:
             continue
         known = cache.facts_for(str(path), stamp.content)
-        data = contents.read(path) if known is None else None
         if known is not None:
             gathered[path] = known
-        elif data is not None:
+            continue
+        data = contents.read(path)
+        if data is not None:
             missing.append((path, stamp.content, data.decode("utf-8", "replace").removeprefix(BOM)))
     names, texts = [str(p) for p, _, _ in missing], [text for _, _, text in missing]
     if pool is not None and len(missing) >= POOL_THRESHOLD:
@@ -461,12 +462,7 @@ def _remember(cache: Cache, candidate: Candidate, content: str | None, foreign: 
         data = _small_bytes(candidate.path)  # the file as written is what the next run will read
         if data is None:
             return
-        content = digest(data)
-        try:
-            info = candidate.path.stat()
-        except OSError:
-            return
-        cache.store_stamp(name, info, content, b"kfp" in data, time.time())
+        content = digest(data)  # no stamp: a file written just now is never trusted by one
     findings = report.findings if report is not None else None
     cache.store(name, Entry(content, candidate.explicit, foreign, findings, report is None or report.kfp))
 

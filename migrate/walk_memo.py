@@ -9,12 +9,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from migrate.cache import _own_sources, digest, identity
-
-RACY_SECONDS = 2.0
-
-
-Identity = tuple[int, int, int, int, int]  # `migrate.cache.identity`: device, inode, size, mtime, ctime
+from migrate.cache import Identity, identity, settled
 
 
 @dataclass
@@ -34,10 +29,9 @@ class WalkRecord:
         self.files[path] = identity(info) if info is not None else None
 
     def trustworthy(self) -> bool:
-        """Nothing it depends on was modified so recently that a change could leave the times as they are."""
-        newest = (self.started - RACY_SECONDS) * 1e9
+        """Nothing it depends on changed so recently that a change could leave the times as they are."""
         seen = [stamp for stamp in (*self.folders.values(), *self.files.values()) if stamp is not None]
-        return all(max(stamp[3], stamp[4]) < newest for stamp in seen)
+        return all(settled(stamp, self.started) for stamp in seen)
 
     def still_valid(self) -> bool:
         return all(_identity(path) == known for path, known in (*self.folders.items(), *self.files.items()))
@@ -48,8 +42,3 @@ def _identity(path: str) -> Identity | None:
         return identity(os.stat(path))
     except OSError:
         return None
-
-
-def walk_key(*parts: object) -> str:
-    """The key of a walk: its arguments, and the tool's own sources (a development checkout)."""
-    return digest(repr((_own_sources(), parts)).encode("utf-8", "surrogateescape"))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import migrate.cache as cache_module
 import migrate.discovery as discovery_module
-import migrate.walk_memo as walk_memo
 from migrate.cache import Cache
 from migrate.config import Config
 from migrate.discovery import discover
@@ -19,7 +19,7 @@ from migrate.discovery import discover
 @pytest.fixture
 def trusting(monkeypatch: pytest.MonkeyPatch) -> None:
     """Trust what changed a moment ago, as a run an hour later would (change times cannot be set back)."""
-    monkeypatch.setattr(walk_memo, "RACY_SECONDS", -3600.0)
+    monkeypatch.setattr(cache_module, "_RACY_SECONDS", -3600.0)
 
 
 def _tree(tmp_path: Path) -> Path:
