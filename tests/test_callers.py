@@ -1,0 +1,244 @@
+"""Cross-file facts: what a module imports, loads and passes to names from other scanned files.
+
+`facts` skips walking what cannot matter (expressions, when no loader can be called; modules that call nothing
+a scanned file defines). Each case here is one that must not be skipped, checked for its content and against
+`collect` and `dependencies` walking the whole tree.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from migrate import callers
+
+COMPONENT = "name: train\ninputs:\n- {name: data}\nimplementation:\n  container: {image: busybox}\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "helpers.py").write_text("def train(data, epochs=1):\n    return data\n")
+    (tmp_path / "train.yaml").write_text(COMPONENT)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "steps.py").write_text("def step(data):\n    return data\n")
+    return tmp_path
+
+
+def facts_of(folder: Path, source: str, name: str = "pipeline.py") -> callers.Facts:
+    """`facts` for a module written at folder/name, checked against the walk that skips nothing."""
+    path = folder / name
+    text = textwrap.dedent(source)
+    path.write_text(text)
+    found = callers.facts(text, str(path))
+    whole = ast.parse(text)
+    assert found.calls == callers.collect(whole, str(path))
+    assert found.dependencies == tuple(callers.dependencies(whole, str(path)))
+    return found
+
+
+def test_an_import_inside_a_function_is_a_dependency(project: Path) -> None:
+    found = facts_of(
+        project,
+        """
+        import os
+
+        def pipeline():
+            from helpers import train
+            return train
+        """,
+    )
+    assert found.dependencies == (("py:helpers", (project / "helpers.py").resolve()),)
+
+
+def test_a_relative_import_inside_a_function_is_a_dependency(project: Path) -> None:
+    found = facts_of(
+        project,
+        """
+        def pipeline():
+            try:
+                from .steps import step
+            except ImportError:
+                from steps import step
+            return step
+        """,
+        "pkg/pipeline.py",
+    )
+    steps = (project / "pkg" / "steps.py").resolve()
+    assert found.dependencies == (("py:.steps", steps), ("py:steps", steps))
+
+
+def test_from_dot_import_names_no_file(project: Path) -> None:
+    found = facts_of(
+        project,
+        """
+        from . import steps
+
+        def pipeline():
+            steps.step(data='gs://bucket/data')
+        """,
+        "pkg/pipeline.py",
+    )
+    assert (found.calls.targets, found.dependencies) == ((), ())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "load_component_from_file('train.yaml')",
+        "kfp.components.load_component_from_file('train.yaml')",
+        "comp.load_component_from_file(os.path.join(os.path.dirname(__file__), 'train.yaml'))",
+        # NFKC folds U+FF4C, a fullwidth l, into `l`: the name Python sees is the loader's.
+        "\uff4coad_component_from_file('train.yaml')",
+    ],
+)
+def test_a_loader_call_anywhere_is_a_dependency(project: Path, call: str) -> None:
+    found = facts_of(
+        project,
+        f"""
+        import os
+        import kfp
+        from kfp import components as comp
+
+        def pipeline():
+            if True:
+                task = {call}
+        """,
+    )
+    assert found.dependencies == (("yaml:train.yaml", (project / "train.yaml").resolve()),)
+
+
+def test_dependencies_keep_the_order_of_the_whole_walk(project: Path) -> None:
+    (project / "other.py").write_text("")
+    found = facts_of(
+        project,
+        """
+        from kfp.components import load_component_from_file
+
+        def pipeline():
+            try:
+                pass
+            except ValueError:
+                from other import x
+            load_component_from_file('train.yaml')
+
+        from helpers import train
+        """,
+    )
+    assert [key for key, _ in found.dependencies] == ["py:helpers", "yaml:train.yaml", "py:other"]
+
+
+def test_calls_to_names_from_scanned_files_are_collected(project: Path) -> None:
+    found = facts_of(
+        project,
+        """
+        from typing import NamedTuple
+        from helpers import train
+        import pkg.steps as steps
+
+        def pipeline(n: int, path='gs://bucket'):
+            NamedTuple('Outputs', [])
+            def inner():
+                train('gs://bucket/data', epochs=n)
+            steps.step(data=path)
+        """,
+    )
+    helpers, steps = str((project / "helpers.py").resolve()), str((project / "pkg" / "steps.py").resolve())
+    caller = str(project / "pipeline.py")
+    assert [
+        (file, arg.symbol, arg.keyword, arg.position, arg.kind, arg.value_type) for file, arg in found.calls.targets
+    ] == [
+        (steps, "step", "data", None, "PARAMETER", "str"),  # in `pipeline`, which walks `inner` after its own calls
+        (helpers, "train", None, 0, "URI", "str"),
+        (helpers, "train", "epochs", None, "PARAMETER", "int"),
+        (helpers, "train", None, 0, "URI", "str"),  # again, from `inner`
+        (helpers, "train", "epochs", None, "OTHER", None),  # `n` is not `inner`'s parameter
+    ]
+    assert {arg.caller for _, arg in found.calls.targets} == {caller}
+
+
+@pytest.mark.parametrize(
+    ("imports", "calls_helpers"),
+    [
+        ("from missing import train\nfrom helpers import train", True),
+        ("from helpers import train\nfrom missing import train", False),  # the later import is the one called
+    ],
+)
+def test_the_last_import_of_a_name_decides(project: Path, imports: str, calls_helpers: bool) -> None:
+    found = facts_of(project, f"{imports}\n\ndef pipeline():\n    train(data='x')\n")
+    assert bool(found.calls.targets) is calls_helpers
+
+
+def test_a_module_linked_into_a_folder_resolves_from_where_it_points(project: Path) -> None:
+    (project / "elsewhere").mkdir()
+    text = "from helpers import train\n\ndef pipeline():\n    train(data='x')\n"
+    (project / "pipeline.py").write_text(text)
+    os.symlink(project / "pipeline.py", project / "elsewhere" / "pipeline.py")
+    found = callers.facts(text, str(project / "elsewhere" / "pipeline.py"))
+    assert found.dependencies == (("py:helpers", (project / "helpers.py").resolve()),)
+
+
+def test_probes_are_each_file_once_in_the_order_looked_at(project: Path) -> None:
+    found = facts_of(
+        project,
+        """
+        from helpers import train
+        from missing import thing
+
+        def pipeline():
+            from helpers import train
+        """,
+    )
+    here = project.resolve()
+    folders = [here, *here.parents][:8]  # an absolute import may name a file in any folder above
+    looked_at = [
+        str(f / name)
+        for module in ("helpers", "missing")
+        for f in folders
+        for name in (f"{module}.py", f"{module}/__init__.py")
+    ]
+    assert found.probes == tuple((path, os.path.isfile(path)) for path in looked_at)
+    assert (str(here / "helpers.py"), True) in found.probes and (str(here / "missing.py"), False) in found.probes
+    assert found.still_valid()
+    (project / "missing.py").write_text("")
+    assert not found.still_valid()
+
+
+def test_a_module_that_does_not_parse_has_no_facts(project: Path) -> None:
+    assert callers.facts("def (:\n", str(project / "broken.py")) == callers.Facts(callers.ForeignCalls(()), (), ())
+
+
+def test_statements_are_walked_in_the_order_of_the_whole_walk() -> None:
+    tree = ast.parse(
+        textwrap.dedent(
+            """
+            import a
+            class C:
+                def f(self):
+                    try:
+                        import b
+                    except E:
+                        def g(): pass
+                    finally:
+                        x = 1
+            match y:
+                case 1:
+                    from c import d
+                case _:
+                    pass
+            while z:
+                pass
+            else:
+                async def h():
+                    async with w:
+                        pass
+            """
+        )
+    )
+    kinds = (ast.Module, ast.stmt, ast.excepthandler, ast.match_case)
+    assert callers._Nodes(tree).statements == [node for node in ast.walk(tree) if isinstance(node, kinds)]
+    assert callers._Nodes(tree).every == list(ast.walk(tree))
