@@ -117,7 +117,7 @@ class Placeholder:
     section: str  # command | args | env | image
     within: tuple[str, ...]  # enclosing placeholder roles, outermost first: ("concat", "if.then")
 
-    @property
+    @cached_property  # read for every placeholder by several rules
     def name(self) -> str | None:
         return str_value(self.argument)
 
@@ -131,11 +131,11 @@ class Port:
     name_node: Node | None
     type_node: Node | None
 
-    @property
+    @cached_property  # read for every port by most rules
     def name(self) -> str | None:
         return str_value(self.name_node)
 
-    @property
+    @cached_property
     def raw_type(self) -> str | None:
         return str_value(self.type_node)
 
@@ -183,18 +183,20 @@ class Component:
     container: MappingNode | None = None
 
     def input(self, name: str) -> Port | None:
-        found = None
-        for port in self.inputs:
-            if port.name == name:
-                found = port
-        return found
+        """The last input named `name` (the one kfp keeps)."""
+        return self._inputs_by_name.get(name)
 
     def output(self, name: str) -> Port | None:
-        found = None
-        for port in self.outputs:
-            if port.name == name:
-                found = port
-        return found
+        return self._outputs_by_name.get(name)
+
+    # Rules look a port up for every placeholder; built on first use, once component_of has filled the lists.
+    @cached_property
+    def _inputs_by_name(self) -> dict[str | None, Port]:
+        return {port.name: port for port in self.inputs}
+
+    @cached_property
+    def _outputs_by_name(self) -> dict[str | None, Port]:
+        return {port.name: port for port in self.outputs}
 
     def uses_of(self, name: str, kinds: frozenset[str] = INPUT_PLACEHOLDERS) -> list[Placeholder]:
         return [p for p in self.placeholders if p.kind in kinds and p.name == name]

@@ -8,6 +8,7 @@ from migrate.model import Edit
 from migrate.yaml_edit import add_pair, content_end, replace, requote, scalar
 from migrate.yaml_source import Node, ScalarNode, YamlSource, mapping_key
 from rules._yaml import Component, Port, component_of
+from rules.yaml_components._slots import Slot, slots
 
 
 def component(src: YamlSource) -> Component | None:
@@ -16,6 +17,16 @@ def component(src: YamlSource) -> Component | None:
     if cached is None:
         cached = component_of(src)
         src._component = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def container_slots(src: YamlSource) -> tuple[Slot, ...]:
+    """`slots` of the component's container, walked once per source and shared by every rule."""
+    cached: tuple[Slot, ...] | None = getattr(src, "_container_slots", None)
+    if cached is None:
+        found = component(src)
+        cached = slots(found.container if found else None)
+        src._container_slots = cached  # type: ignore[attr-defined]
     return cached
 
 

@@ -10,8 +10,7 @@ both SDKs load v1 YAML with (../shared/docs/kfp-semantics.md §1.2).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from migrate.model import Edit
 from migrate.yaml_edit import line_start, portable_text, replace_item
@@ -69,13 +68,18 @@ class Slot:
     def in_concat(self) -> bool:
         return "concat" in self.within
 
+    _pair: tuple[ScalarNode, Node] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_pair", single_pair(self.node))  # every rule asks each slot for it
+
     def key(self) -> str | None:
         """The placeholder key when the node is a mapping with exactly one string key."""
-        pair = single_pair(self.node)
+        pair = self._pair
         return pair[0].value if pair else None
 
     def argument(self) -> Node | None:
-        pair = single_pair(self.node)
+        pair = self._pair
         return pair[1] if pair else None
 
 
@@ -86,35 +90,37 @@ def single_pair(node: Node) -> tuple[ScalarNode, Node] | None:
     return (key, value) if isinstance(key, ScalarNode) and key.tag == STR_TAG else None
 
 
-def slots(container: MappingNode | None) -> Iterator[Slot]:
+def slots(container: MappingNode | None) -> tuple[Slot, ...]:
     """Every slot of `command` and `args`, outer before inner; a node reached twice (alias) once."""
+    found: list[Slot] = []
     seen: set[int] = set()
     for section in ("command", "args"):
         node = mapping_get(container, section)
         if isinstance(node, SequenceNode) and id(node) not in seen:
             seen.add(id(node))
             for item in node.value:
-                yield from _walk(Slot(item, section, node, "item", ()), seen)
+                _walk(Slot(item, section, node, "item", ()), seen, found)
+    return tuple(found)
 
 
-def _walk(slot: Slot, seen: set[int]) -> Iterator[Slot]:
+def _walk(slot: Slot, seen: set[int], found: list[Slot]) -> None:
     if id(slot.node) in seen:
         return
     seen.add(id(slot.node))
-    yield slot
+    found.append(slot)
     key, argument = slot.key(), slot.argument()
     if key == "concat" and isinstance(argument, SequenceNode):
         for item in argument.value:
-            yield from _walk(Slot(item, slot.section, argument, "item", (*slot.within, "concat")), seen)
+            _walk(Slot(item, slot.section, argument, "item", (*slot.within, "concat")), seen, found)
     elif key == "if" and isinstance(argument, MappingNode):
         for role in IF_KEYS:
             value = mapping_get(argument, role)
             within = (*slot.within, f"if.{role}")
             if isinstance(value, SequenceNode) and role != "cond":
                 for item in value.value:
-                    yield from _walk(Slot(item, slot.section, value, "item", within), seen)
+                    _walk(Slot(item, slot.section, value, "item", within), seen, found)
             elif value is not None:
-                yield from _walk(Slot(value, slot.section, argument, role, within), seen)
+                _walk(Slot(value, slot.section, argument, role, within), seen, found)
 
 
 def if_body(slot: Slot) -> MappingNode | None:

@@ -15,7 +15,7 @@ from migrate.yaml_source import (
     construct,
     mapping_get,
 )
-from rules.yaml_components._common import component
+from rules.yaml_components._common import container_slots
 from rules.yaml_components._slots import (
     BOOL_TAG,
     IF_KEYS,
@@ -29,7 +29,6 @@ from rules.yaml_components._slots import (
     item_texts,
     replace_slot_in_list,
     single_pair,
-    slots,
     strtobool,
 )
 
@@ -37,8 +36,7 @@ _SEMANTICS = "../shared/docs/kfp-semantics.md"
 
 
 def _if_slots(src: YamlSource) -> Iterator[tuple[Slot, MappingNode]]:
-    found = component(src)
-    for slot in slots(found.container if found else None):
+    for slot in container_slots(src):
         body = if_body(slot)
         if body is not None:
             yield slot, body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from migrate.model import Edit, Example, FixSafety, Located, Severity, YamlRule
@@ -21,9 +22,13 @@ _NAMING = {
 }
 
 
+_NOT_NAME = re.compile("[^_0-9a-z]+")
+
+
+@lru_cache(maxsize=4096)  # every rule on names asks for each port's, some more than once
 def sanitize(name: str) -> str:
     """kfp 2 `dsl/utils.py:sanitize_input_name`, applied to every v1 input and output name."""
-    return re.sub("[^_0-9a-z]+", "_", name.lower()).lstrip("_").rstrip("_")
+    return _NOT_NAME.sub("_", name.lower()).lstrip("_").rstrip("_")
 
 
 def _side(found: Component, is_input: bool) -> list[Port]:

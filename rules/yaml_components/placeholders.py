@@ -18,7 +18,7 @@ from migrate.yaml_source import (
 )
 from migrate.yaml_source import mapping_items as pairs_of
 from rules._yaml import Component, Kind, Placeholder, Port
-from rules.yaml_components._common import component
+from rules.yaml_components._common import component, container_slots
 from rules.yaml_components._shim import (
     INPUTS_DIR,
     input_file_names,
@@ -39,7 +39,6 @@ from rules.yaml_components._slots import (
     quotable,
     single_pair,
     slot_problem,
-    slots,
 )
 
 _SEMANTICS = "../shared/docs/kfp-semantics.md"
@@ -244,8 +243,7 @@ class V2CompatPlaceholder(YamlRule):
     invalid = (Example(example("[echo, {inputMetadata: d}]", "- {name: d, type: Dataset}\n")),)
 
     def check(self, src: YamlSource) -> Iterator[Located]:
-        found = component(src)
-        for slot in slots(found.container if found else None):
+        for slot in container_slots(src):
             if slot.key() in V2_COMPAT_ONLY:
                 yield self.at(slot.node, key=slot.key())
 
@@ -285,7 +283,7 @@ class MalformedPlaceholder(YamlRule):
     def check(self, src: YamlSource) -> Iterator[Located]:
         found = component(src)
         container = found.container if found else None
-        for slot in slots(container):
+        for slot in container_slots(src):
             problem = slot_problem(slot)
             if problem is not None:
                 yield self._located(src, slot.node, problem)
@@ -340,7 +338,7 @@ class UndeclaredPlaceholderName(YamlRule):
         found = component(src)
         if found is None:
             return
-        for slot in slots(found.container):
+        for slot in container_slots(src):
             key, argument = slot.key(), slot.argument()
             if key not in INPUT_NAMED | OUTPUT_NAMED or not isinstance(argument, ScalarNode):
                 continue
