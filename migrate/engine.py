@@ -44,47 +44,61 @@ def _to_finding(rule: type[Rule], located: Located, lines: LineIndex, path: str)
 
 
 def check_text(
-    text: str, path: str, rules: Sequence[type[Rule]], explicit: bool = True, foreign: CrossFile = NO_CROSS_FILE
+    text: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    explicit: bool = True,
+    foreign: CrossFile = NO_CROSS_FILE,
+    quick: bool = False,
 ) -> list[Finding]:
     """Findings for one file's text (BOM already removed); the suffix of `path` picks the language.
-    `foreign`: what the other scanned files say about this one (callers, loaded components)."""
-    return check_file(text, path, rules, explicit, foreign)[0]
+    `foreign`: what the other scanned files say about this one (callers, loaded components). `quick`: a Python
+    module's fixes may be `provisional` (found on a tree built from `ast`: cheaper, no edits to trust)."""
+    return check_file(text, path, rules, explicit, foreign, quick)[0]
 
 
 def check_file(
-    text: str, path: str, rules: Sequence[type[Rule]], explicit: bool = True, foreign: CrossFile = NO_CROSS_FILE
+    text: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    explicit: bool = True,
+    foreign: CrossFile = NO_CROSS_FILE,
+    quick: bool = False,
 ) -> tuple[list[Finding], bool]:
     """`check_text`, and whether the text is KFP code: a v1 component, or a module that imports kfp (also
     when it does not parse but plainly looks like one)."""
     if is_python(path):
-        return _check_python(text, path, rules, explicit, foreign)
+        return _check_python(text, path, rules, explicit, foreign, quick)
     return _check_yaml(text, path, rules, explicit)
 
 
 def _check_python(
-    text: str, path: str, rules: Sequence[type[Rule]], explicit: bool, foreign: CrossFile
+    text: str, path: str, rules: Sequence[type[Rule]], explicit: bool, foreign: CrossFile, quick: bool
 ) -> tuple[list[Finding], bool]:
     """Modules that do not import kfp yield none."""
     if not IMPORTS_KFP.search(text):
         # No kfp import: no rule applies. A named file still gets its syntax error, from `ast` (no LibCST).
         return (_syntax_error(text, path, rules) if explicit else []), False
-    from migrate.python_source import PythonProblem, PythonSource  # LibCST: only when a module is parsed
+    from migrate.python_source import PythonProblem, PythonSource, reading  # LibCST: only when a module is parsed
     from rules._python import kfp_module
 
     try:
-        src = PythonSource(text, path, foreign)
+        src = PythonSource(text, path, foreign, quick)
     except PythonProblem as problem:
         looks_like_kfp = LOOKS_LIKE_KFP.search(text) is not None
         if (explicit or looks_like_kfp) and _selected("KFP008", rules):
             finding = Finding("KFP008", problem.message, path, problem.line, problem.col, problem.line, problem.col)
             return [finding], looks_like_kfp
         return [], looks_like_kfp
-    if not kfp_module(src).is_kfp():
-        return [], False
     findings: list[Finding] = []
-    for rule in rules:
-        if issubclass(rule, PythonRule):
-            findings.extend(_to_finding(rule, located, src.lines, path) for located in rule().check(src))
+    with reading(src):
+        if not kfp_module(src).is_kfp():
+            return [], False
+        for rule in rules:
+            if issubclass(rule, PythonRule):
+                findings.extend(_to_finding(rule, located, src.lines, path) for located in rule().check(src))
+    if src.quick:
+        findings = [replace(f, fix=replace(f.fix, provisional=True)) if f.fix else f for f in findings]
     return _unsuppressed(findings, suppressions(text, src.lines, python=True), text, path, rules), True
 
 
@@ -189,21 +203,27 @@ def fix_text(
     unsafe: bool = False,
     foreign: CrossFile = NO_CROSS_FILE,
     known: Sequence[Finding] | None = None,
+    quick: bool = False,
 ) -> Outcome:
     """Fix until nothing applicable is left (at most MAX_PASSES), re-parsing after every pass. `known`: the
-    findings of `text` with these rules, when the caller has them already."""
+    findings of `text` with these rules, when the caller has them already. `quick`: each pass's result is first
+    checked on a quick tree (`check_text`), and parsed with LibCST only when a fix is left to apply; the findings
+    left may then have provisional fixes."""
     current, applied = text, 0
     created: dict[str, NewFile] = {}
     creators: set[str] = set()
     checked: tuple[str, list[Finding]] | None = (text, list(known)) if known is not None else None
 
-    def check(current: str) -> list[Finding]:
+    def check(current: str, exact: bool = True) -> list[Finding]:
+        """The findings of `current`; with `exact`, with edits that can be applied."""
         nonlocal checked
-        if checked is None or checked[0] != current:
-            checked = (current, check_text(current, path, rules, foreign=foreign))
+        if checked is None or checked[0] != current or (exact and _provisional(checked[1])):
+            checked = (current, check_text(current, path, rules, foreign=foreign, quick=not exact))
         return checked[1]
 
     for _ in range(MAX_PASSES):
+        if quick and not any(applicable(f.fix, unsafe) for f in check(current, exact=False)):
+            break
         findings = check(current)
         fixes = [f.fix for f in findings if f.fix is not None and applicable(f.fix, unsafe)]
         if not fixes:
@@ -213,7 +233,7 @@ def fix_text(
                 created.update((new.name, new) for new in fix.creates)
                 creators.update(f.code for f in findings if f.fix is fix)
         candidate, count = apply_fixes(current, fixes)
-        broken = _parse_problem(candidate, path)
+        broken = _parse_problem(candidate, path, quick)
         if broken:
             return _refused(text, path, rules, f"a fix produced {broken}; nothing was written", foreign)
         if candidate == current:
@@ -223,7 +243,7 @@ def fix_text(
         if any(applicable(f.fix, unsafe) for f in check(current)):
             detail = f"fixes did not settle after {MAX_PASSES} passes; nothing was written"
             return _refused(text, path, rules, detail, foreign)
-    remaining = tuple(check(current))
+    remaining = tuple(check(current, exact=not quick))
     if current == text:
         created.clear()
     return Outcome(
@@ -231,18 +251,24 @@ def fix_text(
     )
 
 
-def _parse_problem(text: str, path: str) -> str | None:
-    """Why `text` does not parse in its language, or None."""
-    from migrate.python_source import PythonProblem, PythonSource
+def _provisional(findings: Sequence[Finding]) -> bool:
+    return any(f.fix is not None and f.fix.provisional for f in findings)
+
+
+def _parse_problem(text: str, path: str, quick: bool = False) -> str | None:
+    """Why `text` does not parse in its language, or None. `quick`: as `PythonSource` with `quick` sees it."""
+    if is_python(path):
+        from migrate.python_source import PythonProblem, PythonSource
+
+        try:
+            PythonSource(text, path, quick=quick)
+        except PythonProblem as problem:
+            return f"invalid Python ({problem.message}, line {problem.line})"
+        return None
     from migrate.yaml_source import YamlProblem, YamlSource
 
     try:
-        if is_python(path):
-            PythonSource(text, path)
-        else:
-            YamlSource(text, path)
-    except PythonProblem as problem:
-        return f"invalid Python ({problem.message}, line {problem.line})"
+        YamlSource(text, path)
     except YamlProblem as problem:
         return f"invalid YAML ({problem})"
     return None

@@ -53,6 +53,9 @@ class Fix:
     safety: FixSafety
     edits: tuple[Edit, ...]
     creates: tuple[NewFile, ...] = ()  # written by the runner, never over a different existing file
+    # Found on a tree built from `ast` (a check that shows no edits): whether there is a fix, and how safe, is
+    # exact; its edits are not, so they are never applied or shown (`fix` finds them again with LibCST).
+    provisional: bool = False
 
 
 def applicable(fix: Fix | None, unsafe: bool) -> bool:

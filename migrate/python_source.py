@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import bisect
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property, lru_cache
 from typing import TypeVar
 
@@ -70,14 +70,92 @@ def _parse(text: str) -> _Parsed:
     return _Parsed(text, cst.parse_module(text))
 
 
-class PythonSource:
-    """One module's text and tree. Offsets are str indexes (LibCST columns count characters)."""
+class _Built:
+    """A tree `migrate.cst_from_ast` built from `ast`: LibCST's classes, fields and spans, but not its whitespace
+    (shared defaults), so its code generation is not the text's (`node_code` reads the text instead)."""
 
-    def __init__(self, text: str, path: str, foreign: CrossFile = NO_CROSS_FILE) -> None:
+    def __init__(self, module: cst.Module, spans: Mapping[int, tuple[int, int]]) -> None:
+        self.module = module
+        self.spans = spans
+
+    @cached_property
+    def tree(self) -> Tree:
+        return Tree(self.module)
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int] | None:
+        return self.spans.get(id(node))
+
+
+# Builds a quick tree, or raises `Unsupported` (or SyntaxError): replaced in tests.
+_builder: Callable[[str], _Built] | None = None
+
+
+@lru_cache(maxsize=8)
+def _quick_parse(text: str) -> _Built:
+    if _builder is not None:
+        return _builder(text)
+    from migrate import cst_from_ast
+
+    built = cst_from_ast.build(text)
+    return _Built(built.module, built.spans)
+
+
+def _unsupported() -> tuple[type[Exception], ...]:
+    from migrate.cst_from_ast import Unsupported
+
+    return (Unsupported, RecursionError, MemoryError, ValueError)
+
+
+# The sources whose rules are running: `node_code` reads their nodes' code from their text.
+_reading: list[PythonSource] = []
+
+
+@contextlib.contextmanager
+def reading(src: PythonSource) -> Iterator[None]:
+    """While rules read `src`: `node_code` of its nodes is their text."""
+    _reading.append(src)
+    try:
+        yield
+    finally:
+        _reading.pop()
+
+
+_CODEGEN = cst.Module([])  # how `code_for_node` writes a node outside any module
+
+
+def node_code(node: cst.CSTNode, as_written: bool = True) -> str:
+    """The code of `node`: as written, for a node of a module being read (LibCST's code generation re-indents a
+    node over several lines; a quick tree has no whitespace to generate), else as LibCST writes it. Without
+    `as_written`, LibCST's code generation, the same tokens, serves where it is cheaper (to evaluate a literal)."""
+    for src in _reading:
+        if (as_written or src.quick) and src.owns(node):
+            start, end = src.span(node)
+            return src.text[start:end]
+    return _CODEGEN.code_for_node(node)
+
+
+class PythonSource:
+    """One module's text and tree. Offsets are str indexes (LibCST columns count characters).
+
+    `quick`: build the tree from `ast` (about ten times cheaper than LibCST's parser) when the module allows;
+    its findings are exact, the edits of their fixes are not (`Fix.provisional`). `self.quick` says which tree
+    it got; a text `ast` rejects gets LibCST's tree, or error, as without `quick`."""
+
+    def __init__(self, text: str, path: str, foreign: CrossFile = NO_CROSS_FILE, quick: bool = False) -> None:
         self.text, self.path = text, path
         self.foreign = foreign  # what the other scanned files say about this module
+        self.quick = False
         try:
-            self._parsed = _parse(text)
+            if quick and _written_back(text):
+                try:
+                    self._parsed: _Parsed | _Built = _quick_parse(text)
+                    self.quick = True
+                except SyntaxError:
+                    pass  # LibCST says what is wrong, or may even parse it: as without `quick`
+                except _unsupported():
+                    pass
+            if not self.quick:
+                self._parsed = _parse(text)
         except cst.ParserSyntaxError as error:
             raise _described(text, error) from None
         except RecursionError:
@@ -119,6 +197,19 @@ class PythonSource:
 
     def has_span(self, node: cst.CSTNode) -> bool:
         return self._parsed.span(node) is not None
+
+    def code(self, node: cst.CSTNode) -> str:
+        """The code of `node`, a node of this module, as written."""
+        start, end = self.span(node)
+        return self.text[start:end]
+
+    def owns(self, node: cst.CSTNode) -> bool:
+        """Whether `node` is a node of this module's tree (whitespace aside)."""
+        if self.quick:
+            return self._parsed.span(node) is not None
+        tree = self.tree
+        number = tree.number.get(id(node))
+        return number is not None and tree.nodes[number] is node
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a str offset."""

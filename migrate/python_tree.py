@@ -8,6 +8,7 @@ visits them, and give the same children, parents and visitor calls (tests/test_p
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -47,7 +48,9 @@ class _FieldOrder(cst.CSTVisitor):
 
 def _child_fields(node: cst.CSTNode) -> tuple[str, ...] | None:
     probe = _FieldOrder()
-    node._visit_and_replace_children(probe)
+    # A quick tree's whitespace may not validate: the fields are visited before the node is rebuilt.
+    with contextlib.suppress(cst.CSTValidationError):
+        node._visit_and_replace_children(probe)
     fields = tuple(dict.fromkeys(probe.fields))
     # A field the method names but this node did not visit is visited conditionally: order unknown.
     named = {f.name for f in dataclasses.fields(node)}
@@ -102,6 +105,42 @@ _WHITESPACE_NAMES = frozenset(cls.__name__ for cls in _WHITESPACE)
 _SMALL = 24  # subtrees below this many (numbered) nodes are walked node by node
 
 
+# Per node class: its children that are no whitespace, in visiting order. Generated from the fields the class
+# visits (`_child_fields`): fields whose declared type is whitespace are left out unread.
+_KIDS: dict[type, Callable[[cst.CSTNode], list[cst.CSTNode]]] = {}
+_NOT_NODES = frozenset({*_WHITESPACE, type(None), cst.MaybeSentinel})
+
+
+def _declares_whitespace(annotation: str) -> bool:
+    return not annotation.startswith("Sequence[Union") and any(
+        word in annotation for word in ("Whitespace", "EmptyLine", "Newline", "Comment")
+    )
+
+
+def _kids_of(kind: type[cst.CSTNode], node: cst.CSTNode) -> Callable[[cst.CSTNode], list[cst.CSTNode]]:
+    fields = _CHILD_FIELDS[kind] if kind in _CHILD_FIELDS else _child_fields(node)
+    if fields is None:
+        _KIDS[kind] = lambda node: [kid for kid in node.children if type(kid) not in _NOT_NODES]
+        return _KIDS[kind]
+    declared = {field.name: str(field.type) for field in dataclasses.fields(node)}
+    lines = ["def kids(node):", "    found = []"]
+    for name in fields:
+        if _declares_whitespace(declared[name]):
+            continue
+        lines += [
+            f"    value = node.{name}",
+            "    if type(value) is tuple or type(value) is list:",
+            "        found += [kid for kid in value if type(kid) not in NOT_NODES]",
+            "    elif type(value) not in NOT_NODES:",
+            "        found.append(value)",
+        ]
+    lines.append("    return found")
+    namespace: dict[str, object] = {"NOT_NODES": _NOT_NODES}
+    exec("\n".join(lines), namespace)  # the code names only LibCST's own fields
+    _KIDS[kind] = namespace["kids"]  # type: ignore[assignment]
+    return _KIDS[kind]
+
+
 class Tree:
     """A module's nodes in LibCST's visiting order (pre-order), numbered: where each node's subtree ends,
     its parent, and the numbers of the nodes of each class. Built once; makes every visit cheap.
@@ -115,27 +154,33 @@ class Tree:
         self.number: dict[int, int] = {}  # id(node) -> i
         of_class: dict[type, list[int]] = {}  # ascending
         nodes, ends, parent, number = self.nodes, self.ends, self.parent, self.number
-        stack: list[tuple[cst.CSTNode, int] | int] = [(module, -1)]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, int):  # every node below item has been numbered
-                ends[item] = len(nodes)
+        # Two stacks: the nodes to number, and each one's parent; a node's own number below -1 (-2 - i) marks
+        # where every node below i has been numbered.
+        todo: list[cst.CSTNode | None] = [module]
+        above: list[int] = [-1]
+        while todo:
+            node, up = todo.pop(), above.pop()
+            if node is None:
+                ends[-2 - up] = len(nodes)
                 continue
-            node, up = item
             i = len(nodes)
             nodes.append(node)
             ends.append(i + 1)
             parent.append(up)
             number[id(node)] = i
             kind = type(node)
-            if kind in of_class:
-                of_class[kind].append(i)
-            else:
+            numbers = of_class.get(kind)
+            if numbers is None:
                 of_class[kind] = [i]
-            kids = [kid for kid in children(node) if type(kid) not in _WHITESPACE]
+            else:
+                numbers.append(i)
+            kids = (_KIDS.get(kind) or _kids_of(kind, node))(node)
             if kids:
-                stack.append(i)
-                stack.extend([(kid, i) for kid in reversed(kids)])
+                todo.append(None)
+                above.append(-2 - i)
+                kids.reverse()
+                todo += kids
+                above += [i] * len(kids)
         # By class name, as visitors name them (LibCST's node class names are unique).
         self.of_name: dict[str, list[int]] = {cls.__name__: numbers for cls, numbers in of_class.items()}
 

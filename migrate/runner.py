@@ -125,11 +125,13 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     rules = options.rules_for(name, python_rules=not is_python(name) or IMPORTS_KFP.search(decoded) is not None)
     from migrate.engine import check_file, fix_text  # a run the cache answers never imports the engine
 
-    findings, is_kfp = check_file(decoded, name, rules, candidate.explicit, candidate.foreign)
+    # A report that shows no edits needs no LibCST tree where one built from `ast` does (`Fix.provisional`).
+    quick = not options.keep_text
+    findings, is_kfp = check_file(decoded, name, rules, candidate.explicit, candidate.foreign, quick)
     shown = decoded if options.keep_text else None  # the text is sent back from a worker only when needed
     if not options.fix or not findings:
         return FileReport(name, tuple(findings), text=shown, kfp=is_kfp or bool(findings))
-    outcome = fix_text(decoded, name, rules, options.unsafe, candidate.foreign, known=findings)
+    outcome = fix_text(decoded, name, rules, options.unsafe, candidate.foreign, known=findings, quick=quick)
     if outcome.fixed is None:
         return FileReport(name, outcome.findings, outcome.applied, text=shown)
     if path.is_symlink():
@@ -144,7 +146,7 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
             refusals = tuple(replace(r, line=kept[0].line, col=kept[0].col) for r in refusals)
             refusals = tuple(replace(r, end_line=r.line, end_col=r.col) for r in refusals)
         held_back = tuple(rule for rule in rules if rule.code not in outcome.creators)
-        outcome = fix_text(decoded, name, held_back, options.unsafe, candidate.foreign)
+        outcome = fix_text(decoded, name, held_back, options.unsafe, candidate.foreign, quick=quick)
         outcome = replace(outcome, findings=(*refusals, *(replace(f, fix=None) for f in kept), *outcome.findings))
         created = ()
     if outcome.fixed is None:  # the held-back fix was the only change
@@ -302,13 +304,12 @@ def with_callers(
         return list(candidates)
     found = callers.index(facts.calls for facts in gathered.values())
     gathered = {c.path: gathered[c.path] for c in candidates if c.path in gathered}
-    fixing = {c.path.resolve() for c in candidates} if options is not None and options.fix else set()
+    # A component many pipelines load is read (and fixed) once.
+    files = [file for facts in gathered.values() for _, file in facts.dependencies]
+    seen = _dependencies(files, candidates, options, pool)
     sources: dict[Path, dict[str, callers.Dependency]] = {}
-    seen: dict[Path, callers.Dependency | None] = {}  # a component many pipelines load is read (and fixed) once
     for path, facts in gathered.items():
         for key, file in facts.dependencies:
-            if file not in seen:
-                seen[file] = _dependency_text(file, fixing, options)
             dependency = seen[file]
             if dependency is not None:
                 sources.setdefault(path, {})[key] = dependency
@@ -337,18 +338,41 @@ def _small_text(path: Path) -> str | None:
     return data.decode("utf-8", "replace").removeprefix(BOM) if len(data) <= MAX_FILE_BYTES else None
 
 
-def _dependency_text(file: Path, fixing: set[Path], options: Options | None) -> callers.Dependency | None:
-    """A loaded component or imported module; a YAML component this run fixes is seen fixed."""
-    text = _small_text(file)
-    is_yaml = file.suffix.lower() in YAML_SUFFIXES
-    if text is None or not (is_yaml or "kfp" in text):
-        return None
-    if options is not None and is_yaml and file in fixing:
-        from migrate.engine import fix_text
+def _dependencies(
+    files: Sequence[Path], candidates: Sequence[Candidate], options: Options | None, pool: _Pool | None
+) -> dict[Path, callers.Dependency | None]:
+    """The loaded components and imported modules, by resolved path; a YAML component this run fixes is seen
+    fixed (fixed in the pool when there are many)."""
+    found: dict[Path, callers.Dependency | None] = {}
+    to_fix: list[tuple[Path, str]] = []
+    fixing = set()
+    if options is not None and options.fix:
+        fixing = {c.path.resolve() for c in candidates if c.path.suffix.lower() in YAML_SUFFIXES}
+    for file in dict.fromkeys(files):
+        text = _small_text(file)
+        is_yaml = file.suffix.lower() in YAML_SUFFIXES
+        if text is None or not (is_yaml or "kfp" in text):
+            found[file] = None
+        elif is_yaml and file in fixing:
+            to_fix.append((file, text))
+        else:
+            found[file] = callers.Dependency(str(file), text, text)
+    if to_fix and options is not None:
+        jobs = [(text, str(file), options.rules_for(str(file)), options.unsafe) for file, text in to_fix]
+        if pool is not None and len(jobs) >= POOL_THRESHOLD:
+            fixed = list(pool.get().map(_fixed_component, jobs, chunksize=4))
+        else:
+            fixed = [_fixed_component(job) for job in jobs]
+        for (file, text), new in zip(to_fix, fixed, strict=True):
+            found[file] = callers.Dependency(str(file), new if new is not None else text, text)
+    return found
 
-        fixed = fix_text(text, str(file), options.rules_for(str(file)), options.unsafe).fixed
-        return callers.Dependency(str(file), fixed if fixed is not None else text, text)
-    return callers.Dependency(str(file), text, text)
+
+def _fixed_component(job: tuple[str, str, tuple[type[Rule], ...], bool]) -> str | None:
+    from migrate.engine import fix_text
+
+    text, name, rules, unsafe = job
+    return fix_text(text, name, rules, unsafe).fixed
 
 
 def run(
@@ -442,6 +466,8 @@ def _from_cache(candidate: Candidate, entry: Entry, contents: Contents, options:
         return None
     if entry.findings is None:
         return _NOT_KFP
+    if options.keep_text and any(f.fix is not None and f.fix.provisional for f in entry.findings):
+        return None  # this report shows the fixes' edits: find them with LibCST
     text = None
     if options.keep_text:
         data = contents.read(candidate.path)

@@ -11,11 +11,12 @@ import ast
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 import libcst as cst
 
 from migrate.callers import LITERAL_TYPES, URI
-from migrate.python_source import PythonSource
+from migrate.python_source import PythonSource, node_code
 from rules._yaml import ARTIFACT_CLASSES, PARAMETER_TYPES
 
 V1_MARKERS = frozenset(
@@ -41,6 +42,8 @@ V2_DSL_MODULES = ("kfp.dsl", "kfp.v2.dsl")
 V2_COMPONENT_DECORATORS = frozenset(f"{m}.component" for m in V2_DSL_MODULES)
 CONTAINER_COMPONENT_DECORATORS = frozenset(f"{m}.container_component" for m in V2_DSL_MODULES)
 PIPELINE_DECORATORS = frozenset(f"{m}.pipeline" for m in V2_DSL_MODULES)
+# What makes a component of a function, as a decorator or called on it (asked of every call of a module).
+_MAKERS = V1_FACTORIES | V1_V2_FACTORIES | V2_COMPONENT_DECORATORS
 PARTIAL = frozenset({"functools.partial"})
 # Submodules `kfp/__init__.py` imports (directly or through them), so `import kfp` reaches them.
 KFP_INIT_IMPORTS = frozenset({"dsl", "components", "compiler", "client", "Client"})
@@ -200,6 +203,7 @@ class KfpModule:
         # `@dsl.container_component` functions make tasks too; no lightweight-component rule applies to them.
         self.container_components: list[Component] = []
         self._call_args: dict[int, tuple[CallArg, ...]] = {}
+        self._qualified: dict[int, tuple[cst.Attribute, str | None]] = {}  # see `qualified`
         by_func: dict[cst.FunctionDef, Component] = {}
         for func in collector.all_functions:
             for decorator in func.decorators:
@@ -224,18 +228,30 @@ class KfpModule:
 
     def qualified(self, expr: cst.BaseExpression | None) -> str | None:
         """`kfp.components.InputPath` for `comp.InputPath` after `import kfp.components as comp`, etc."""
-        if isinstance(expr, cst.Name):
-            binding = self.bindings.get(expr.value)
+        # Most rules ask about the callee of every call: called hundreds of thousands of times over a repository.
+        # `type(...) is`: LibCST's `Name` and `Attribute` have no subclasses, and their `isinstance` goes through
+        # `ABCMeta` (`node` is untyped so that no `cast` call is needed either). An attribute's answer is kept:
+        # each rule asks again, and the chain below is climbed each time.
+        node: Any = expr
+        kind = type(node)
+        if kind is cst.Name:
+            binding = self.bindings.get(node.value)
             return binding.qualified if binding else None
-        if isinstance(expr, cst.Attribute):
-            base = self.qualified(expr.value)
-            return f"{base}.{expr.attr.value}" if base else None
+        if kind is cst.Attribute:
+            known = self._qualified.get(id(node))
+            if known is not None:
+                return known[1]
+            base = self.qualified(node.value)
+            found = f"{base}.{node.attr.value}" if base else None
+            # The node is kept with its answer: its id cannot be another node's while the entry lives.
+            self._qualified[id(node)] = (node, found)
+            return found
         return None
 
     def _decorator_maker(self, decorator: cst.Decorator) -> Maker | None:
         expr = decorator.decorator
         name = self.qualified(_callee(expr))
-        if name in V1_FACTORIES | V1_V2_FACTORIES | V2_COMPONENT_DECORATORS:
+        if name in _MAKERS:
             options = tuple(a for a in expr.args if a.keyword) if isinstance(expr, cst.Call) else ()
             return Maker(decorator, name or "", options)
         if name in PARTIAL and isinstance(expr, cst.Call) and expr.args:
@@ -246,7 +262,7 @@ class KfpModule:
 
     def _call_maker(self, call: cst.Call) -> tuple[cst.FunctionDef, Maker] | None:
         name = self.qualified(call.func)
-        if name not in V1_FACTORIES | V1_V2_FACTORIES | V2_COMPONENT_DECORATORS:
+        if name not in _MAKERS:
             return None
         func_arg = next((a for a in call.args if a.keyword is None or a.keyword.value == "func"), None)
         if func_arg is None or not isinstance(func_arg.value, cst.Name) or func_arg.star:
@@ -382,7 +398,6 @@ def arg_kind(value: cst.BaseExpression, pipeline_params: set[str]) -> ArgKind:
 
 
 NOT_LITERAL = object()
-_CODEGEN = cst.Module([])  # how `code_for_node` writes a node outside any module
 # Tokens whose code is their `value` when unparenthesized: no code generation needed.
 _TOKENS = (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Name)
 
@@ -391,16 +406,37 @@ def literal_value(node: cst.BaseExpression | None) -> object:
     """The Python value of a literal expression, or `NOT_LITERAL`."""
     if node is None:
         return NOT_LITERAL
+    code = _code(node)
+    known = _LITERALS.get(code, _UNSEEN)
+    if known is not _UNSEEN:
+        return known
     try:
-        return ast.literal_eval(_code(node))
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return NOT_LITERAL
+        value = ast.literal_eval(code)
+    except (ValueError, SyntaxError, TypeError):
+        value = NOT_LITERAL  # the same answer for the same code: kept
+    except (MemoryError, RecursionError):
+        return NOT_LITERAL  # may depend on how deep the caller is: not kept
+    if len(code) <= _KEPT_LENGTH and (value is NOT_LITERAL or type(value) in _SHAREABLE):
+        if len(_LITERALS) >= _LITERALS_KEPT:
+            _LITERALS.clear()
+        _LITERALS[code] = value
+    return value
+
+
+# Rules evaluate the same few codes over and over (`str`, `None`, an image name in every task): `literal_eval`
+# compiles each time. Only values no caller can change are kept (a list or dict is evaluated afresh), of short
+# codes (the ones that repeat; a long text would hold memory), a bounded number of them.
+_LITERALS: dict[str, object] = {}
+_LITERALS_KEPT = 4096
+_KEPT_LENGTH = 200
+_UNSEEN = object()
+_SHAREABLE = frozenset({str, bytes, int, float, complex, bool, type(None)})
 
 
 def _code(node: cst.BaseExpression) -> str:
     if isinstance(node, _TOKENS) and not node.lpar and not node.rpar:
         return node.value
-    return _CODEGEN.code_for_node(node)
+    return node_code(node, as_written=False)
 
 
 def _callee(expr: cst.BaseExpression) -> cst.BaseExpression:
@@ -438,7 +474,7 @@ def type_text(node: cst.BaseExpression | None) -> str | None:
         return node.value
     if isinstance(node, cst.Attribute):
         return node.attr.value
-    return cst.Module([]).code_for_node(node)
+    return node_code(node)
 
 
 _ROLES = {

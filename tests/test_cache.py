@@ -230,3 +230,17 @@ def test_a_stamp_belongs_to_the_file_not_to_how_it_was_named(
         findings.append(_findings(run([runner_module.Candidate(Path("c.yaml"), explicit=True)], chosen, cache)))
         cache.save()
     assert findings[0] == [("c.yaml", 3, "KFP101")] and findings[1] == []
+
+
+def test_a_report_showing_edits_never_takes_provisional_fixes_from_the_cache(
+    tmp_path: Path, processed: list[str]
+) -> None:
+    """A text check stores fixes found on a quick tree; a JSON check needs their edits: it parses again."""
+    root = _tree(tmp_path)
+    quick = _run(root, tmp_path / "cache", keep_text=False)
+    assert any(f.fix and f.fix.provisional for r in quick for f in r.findings if r.path.endswith(".py"))
+    processed.clear()
+    exact = _run(root, tmp_path / "cache", keep_text=True)
+    assert processed == ["pipe.py"]  # the YAML entries hold exact fixes: still answered
+    assert not any(f.fix and f.fix.provisional for r in exact for f in r.findings)
+    assert _findings(exact) == _findings(quick)

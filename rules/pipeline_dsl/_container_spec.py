@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from migrate.model import Edit
-from migrate.python_source import PythonSource
+from migrate.python_source import PythonSource, node_code
 from migrate.python_tree import walk
 from rules._python import NOT_LITERAL, PYTHON_PARAMETER_TYPES, KfpModule, all_params, implied_type, literal_value
 from rules._yaml import PARAMETER_TYPES
@@ -458,7 +458,7 @@ def output_type(src: PythonSource, ref: Ref, scopes: Sequence[Scope]) -> str:
 
 
 def code_of(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
+    return node_code(node, as_written=False)
 
 
 def render(src: PythonSource, node: cst.CSTNode, edits: Sequence[Edit]) -> str:

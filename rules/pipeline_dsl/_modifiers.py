@@ -61,12 +61,12 @@ def modifier_calls(
     """Calls of `methods` on plausible tasks, and of `on_container` on `task.container` (also at the end of
     a chain of `Container` methods, which return the container). kfp 1's `ContainerOp` proxied the
     `Container` methods, so list a method in both to find `task.m(...)` too."""
-    for call, func in module.calls:
-        target = call.func
-        if not isinstance(target, cst.Attribute) or any(a.star for a in call.args):
-            continue
+    by_name = _method_calls(module)
+    wanted = [found for name in {*methods, *on_container} for found in by_name.get(name, ())]
+    wanted.sort(key=lambda found: found[0])  # the module's order, as `module.calls` has them
+    for _, call, target, func in wanted:
         name = target.attr.value
-        if name not in methods and name not in on_container:
+        if any(a.star for a in call.args):
             continue
         container = _container_of(target.value)
         if container is not None:
@@ -77,6 +77,24 @@ def modifier_calls(
                 yield Modifier(call, name, container if direct else target.value, direct, func)
         elif name in methods and is_task(module, target.value, func):
             yield Modifier(call, name, target.value, False, func)
+
+
+_MethodCall = tuple[int, cst.Call, cst.Attribute, cst.FunctionDef | None]
+
+
+def _method_calls(module: KfpModule) -> dict[str, list[_MethodCall]]:
+    """The module's calls of a method (`x.name(...)`) by the method's name, each with its index in
+    `module.calls`: half a dozen rules look for a few names each, and need not go through every call."""
+    found = module.src.cache.get("pipeline_dsl.method_calls")
+    if isinstance(found, dict):
+        return found
+    by_name: dict[str, list[_MethodCall]] = {}
+    for index, (call, func) in enumerate(module.calls):
+        target = call.func
+        if isinstance(target, cst.Attribute):
+            by_name.setdefault(target.attr.value, []).append((index, call, target, func))
+    module.src.cache["pipeline_dsl.method_calls"] = by_name
+    return by_name
 
 
 # kfp 1 `Container` methods that return the container (SOURCE K1 `dsl/_container_op.py`).

@@ -321,7 +321,7 @@ class Wiring:
                     self.symbols[binding.local] = imported
 
     def _loaded(self, loader: str, arg: cst.BaseExpression, label_name: str) -> Interface | None:
-        code = self.src.module.code_for_node(arg)
+        code = self.src.code(arg)
         if loader in TEXT_LOADERS:
             text = literal_value(arg)
             return yaml_interface(text, f"`{label_name}`") if isinstance(text, str) else None
@@ -383,7 +383,7 @@ class Wiring:
             yield TaskArg(arg, slot, keyword, self._feed(arg.value, params, tasks))
 
     def _feed(self, value: cst.BaseExpression, params: dict[str, cst.Param], tasks: dict[str, Interface]) -> Feed:
-        text = self.src.module.code_for_node(value)
+        text = self.src.code(value)
         literal = literal_value(value)
         if literal is not NOT_LITERAL and literal is not None:
             python = LITERAL_TYPES.get(type(literal), "")

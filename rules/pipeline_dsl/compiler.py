@@ -22,14 +22,19 @@ _V2_COMPILE = ("pipeline_func", "package_path", "pipeline_name", "pipeline_displ
 def _compile_calls(module: KfpModule) -> Iterator[tuple[cst.Call, dict[str, cst.Arg]]]:
     """`Compiler(...).compile(...)` calls, directly or through a name the compiler was assigned to, with
     each argument under its kfp 1 name."""
+    # Three rules ask, of every module: most have no `.compile(...)` call, and need no compiler names.
+    compiles = [
+        (call, call.func)
+        for call, _ in module.calls
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "compile"
+    ]
+    if not compiles:
+        return
     compiler_names: set[str] = set()
     for call, _ in module.calls:
         if module.qualified(call.func) in _COMPILERS:
             compiler_names.update(module.assignments.get(call, ()))
-    for call, _ in module.calls:
-        target = call.func
-        if not isinstance(target, cst.Attribute) or target.attr.value != "compile":
-            continue
+    for call, target in compiles:
         receiver = target.value
         is_compiler = (isinstance(receiver, cst.Call) and module.qualified(receiver.func) in _COMPILERS) or (
             isinstance(receiver, cst.Name) and receiver.value in compiler_names

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import libcst as cst
 
 from migrate.model import Edit, Example, FixSafety, Located, PythonRule, Severity
 from migrate.python_source import PythonSource
+from migrate.python_tree import Tree
 from rules._python import ImportBinding, KfpModule, kfp_module
 
 # Factories whose result creates tasks when called (kfp 1 and kfp 2).
@@ -70,63 +72,84 @@ _Entry = tuple[cst.Name | cst.Attribute, str, int]
 
 def _resolved_names(module: KfpModule) -> list[_Entry]:
     """The names and attributes `references` looks at that resolve through the imports, in visiting order,
-    each with the index after the entries inside it (one walk for every set of targets)."""
+    each with the index after the entries inside it (one pass for every set of targets).
+
+    Only a name bound by an import resolves, and an attribute only through the chain of `.value`s down to
+    such a name: so the pass starts from the bound names the tree index lists, climbs each one's attribute
+    chain, and keeps the chains `_reached` says an expression visit gets to. A visitor walking every node
+    (with a nested walk per attribute, argument and parameter) cost most of the KFP3xx rules' time."""
     found = module.src.cache.get("pipeline_dsl.resolved_names")
-    if not isinstance(found, list):
-        finder = _References(module)
-        module.src.walk(module.src.module, finder)
-        found = module.src.cache["pipeline_dsl.resolved_names"] = finder.found
-    return found
+    if isinstance(found, list):
+        return found
+    tree = module.src.tree
+    nodes, parent = tree.nodes, tree.parent
+    reached: dict[int, bool] = {}
+    entries: list[_Entry] = []
+    for i in tree.of_name.get("Name", ()):
+        name: Any = nodes[i]  # a `cst.Name`; no `cast` call for each of them
+        binding = module.bindings.get(name.value)
+        if binding is None or not _reached(tree, i, reached):
+            continue
+        # Outermost first, as a visit meets them; each ends after the chain's name.
+        qualified = binding.qualified
+        chain: list[tuple[cst.Name | cst.Attribute, str]] = [(name, qualified)]
+        inner, up = i, parent[i]
+        while up >= 0:
+            outer = nodes[up]
+            if type(outer) is not cst.Attribute or outer.value is not nodes[inner]:
+                break
+            qualified = f"{qualified}.{outer.attr.value}"
+            chain.append((outer, qualified))
+            inner, up = up, parent[up]
+        after = len(entries) + len(chain)
+        entries.extend((node, name_of, after) for node, name_of in reversed(chain))
+    module.src.cache["pipeline_dsl.resolved_names"] = entries
+    return entries
 
 
-class _References(cst.CSTVisitor):
-    """Names and attributes in expressions: not attribute names, keywords, parameters or definitions."""
+def _reached(tree: Tree, i: int, known: dict[int, bool]) -> bool:
+    """Whether node `i` is in an expression `references` looks at: not inside an import, nor an attribute's
+    name, a keyword, a parameter's name, a definition's name (or its type parameters). `known` keeps the
+    answer for every node climbed through: siblings share most of their ancestors."""
+    nodes, parent = tree.nodes, tree.parent
+    climbed: list[int] = []
+    answer = True
+    inner, up = i, parent[i]
+    while up >= 0:
+        if inner in known:
+            answer = known[inner]
+            break
+        climbed.append(inner)
+        if not _enters(nodes[up], nodes[inner]):
+            answer = False
+            break
+        inner, up = up, parent[up]
+    for number in climbed:
+        known[number] = answer
+    return answer
 
-    def __init__(self, module: KfpModule) -> None:
-        self.module = module
-        self.found: list[_Entry] = []
 
-    def visit_Import(self, node: cst.Import) -> bool:
+def _enters(outer: Any, inner: cst.CSTNode) -> bool:
+    """Whether a visit of the node `outer` goes on into its child `inner`: only the parts of these nodes that
+    are expressions (or hold statements) are looked into; every part of any other node is. (`outer` untyped:
+    asked for every node climbed through, and a `cast` is a call.)"""
+    kind = type(outer)
+    if kind not in _SELECTIVE:
+        return True
+    if kind is cst.Import or kind is cst.ImportFrom:
         return False
+    if kind is cst.Attribute or kind is cst.Arg:
+        return inner is outer.value
+    if kind is cst.Param:
+        return inner is outer.annotation or inner is outer.default
+    if kind is cst.FunctionDef:
+        return any(part is inner for part in (*outer.decorators, outer.params, outer.returns, outer.body))
+    # A class definition: the last of `_SELECTIVE`.
+    return any(part is inner for part in (*outer.decorators, *outer.bases, *outer.keywords, outer.body))
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False
 
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        qualified = self.module.qualified(node)
-        at = len(self.found)
-        if qualified is not None:
-            self.found.append((node, qualified, at + 1))
-        self.module.src.walk(node.value, self)
-        if qualified is not None:
-            self.found[at] = (node, qualified, len(self.found))
-        return False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        qualified = self.module.qualified(node)
-        if qualified is not None:
-            self.found.append((node, qualified, len(self.found) + 1))
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        self.module.src.walk(node.value, self)
-        return False
-
-    def visit_Param(self, node: cst.Param) -> bool:
-        for part in (node.annotation, node.default):
-            if part is not None:
-                self.module.src.walk(part, self)
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        for part in (*node.decorators, node.params, node.returns, node.body):
-            if part is not None:
-                self.module.src.walk(part, self)
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        for part in (*node.decorators, *node.bases, *node.keywords, node.body):
-            self.module.src.walk(part, self)
-        return False
+# The nodes whose visit enters only some of their parts (see `_References` in tests/test_rules_speed_index.py).
+_SELECTIVE = frozenset({cst.Import, cst.ImportFrom, cst.Attribute, cst.Arg, cst.Param, cst.FunctionDef, cst.ClassDef})
 
 
 def rename(src: PythonSource, module: KfpModule, node: cst.Name | cst.Attribute, new: str) -> list[Edit]:

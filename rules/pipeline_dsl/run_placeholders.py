@@ -97,6 +97,10 @@ class RunPlaceholders(PythonRule):
                     "that needs it"
                 )
             yield self.at(src, node, fix, problem=problem, placeholder=_CONSTANTS[old])
+        # A literal is a run of the text: without `{{` or an escape in the text, no literal can have an Argo
+        # variable (`_Strings` looks no further either), and most modules need no look at their strings.
+        if "{{" not in src.text and "\\" not in src.text:
+            return
         finder = _Strings(src)
         src.walk(src.module, finder)
         for string in finder.found:

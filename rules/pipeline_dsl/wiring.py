@@ -76,7 +76,7 @@ class PositionalTaskArgument(PythonRule):
             for item in task.args:
                 if item.keyword is not None:
                     continue
-                value = src.module.code_for_node(item.arg.value)
+                value = src.code(item.arg.value)
                 if item.slot is None:
                     binding = "" if task.interface is None else " (more arguments than inputs)"
                     yield self.at(src, item.arg, None, value=value, component=component, binding=binding)

@@ -8,13 +8,15 @@ statement, so the body does not change either: `data_path = data.path`.
 
 from __future__ import annotations
 
+import bisect
 import keyword
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
 from migrate.model import Edit, FixSafety
-from migrate.python_tree import walk
+from migrate.python_tree import Tree, walk
 from rules._python import PYTHON_PARAMETER_TYPES, ArgKind, CallArg, Component, KfpModule, Port, Role
 from rules.py_components._edits import Imports, body_indent, code, prologue, replace
 
@@ -43,7 +45,7 @@ def feeds(module: KfpModule, component: Component, port: Port) -> tuple[CallArg,
 
 def plan(module: KfpModule, component: Component, port: Port) -> Plan:
     """Decide the kfp 2 form of a file parameter from its marker, its type and what callers pass."""
-    blocked = rename_blocked(component, port)
+    blocked = rename_blocked(module, component, port)
     if blocked:
         return Plan("human", FixSafety.NONE, blocked)
     if port.is_output:
@@ -64,7 +66,7 @@ def plan(module: KfpModule, component: Component, port: Port) -> Plan:
     return Plan("artifact", FixSafety.SAFE, feeds=args)
 
 
-def rename_blocked(component: Component, port: Port) -> str:
+def rename_blocked(module: KfpModule, component: Component, port: Port) -> str:
     """Why the parameter cannot take kfp 1's name, or ''."""
     new = port.v1_name
     if port.name == new:
@@ -77,15 +79,36 @@ def rename_blocked(component: Component, port: Port) -> str:
         return f"kfp 1 named it `{new}`, which cannot be a kfp 2 parameter name"
     if any(p.name == new for p in component.ports):
         return f"another parameter is already called `{new}`"
-    if _free_in_body(component.func, new):
+    if _free_in_body(module.src.tree, component.func, new):
         return f"the body reads a global or builtin `{new}`, which the renamed parameter would hide"
     return ""
 
 
-def _free_in_body(func: cst.FunctionDef, name: str) -> bool:
+def _free_in_body(tree: Tree, func: cst.FunctionDef, name: str) -> bool:
+    if not _read_below(tree, func.body, name):
+        return False  # most bodies, found from the tree's index without a visit
     finder = _NameUse(name)
     walk(func.body, finder)
     return finder.read and not finder.bound
+
+
+def _read_below(tree: Tree, node: cst.CSTNode, name: str) -> bool:
+    """Whether `_NameUse` would find `name` read below `node`: a `Name` so spelled, other than a keyword or an
+    attribute's name (the only names its visit skips). True for a node not in `tree`: not known."""
+    start = tree.number.get(id(node))
+    if start is None or tree.nodes[start] is not node:
+        return True
+    nodes: list[Any] = tree.nodes  # untyped: no `cast` call for each name
+    numbers = tree.of_name.get("Name", [])
+    for i in numbers[bisect.bisect_left(numbers, start) : bisect.bisect_left(numbers, tree.ends[start])]:
+        found = nodes[i]
+        if found.value != name:
+            continue
+        holder = nodes[tree.parent[i]]
+        kind = type(holder)
+        if not (kind is cst.Arg and holder.keyword is found) and not (kind is cst.Attribute and holder.attr is found):
+            return True
+    return False
 
 
 class _NameUse(cst.CSTVisitor):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from migrate.model import Edit
-from migrate.python_source import PythonSource
+from migrate.python_source import PythonSource, node_code
 from migrate.python_tree import walk
 from rules._python import KfpModule
 
@@ -199,4 +199,4 @@ def replace(src: PythonSource, node: cst.CSTNode, text: str) -> Edit:
 
 
 def code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
+    return node_code(node, as_written=False)

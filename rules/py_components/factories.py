@@ -353,7 +353,7 @@ class KfpV2Namespace(PythonRule):
                 alias_target = _V2_ALIASES.get(code(binding.alias.name))
                 if alias_target and binding.alias.asname is not None:
                     fix = self.fix(replace(src, binding.alias.name, alias_target), target=alias_target)
-                    yield self.at(src, binding.alias, fix, name=code(binding.alias.name), target=alias_target)
+                    yield self.at(src, binding.alias, fix, name=src.code(binding.alias.name), target=alias_target)
 
 
 def _first(bindings: Sequence[ImportBinding], statement: cst.ImportFrom) -> ImportBinding | None:

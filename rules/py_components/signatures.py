@@ -205,7 +205,7 @@ class UnsupportedAnnotation(PythonRule):
                     self.fix(replace(src, annotation, chosen), param=param.name.value, type=chosen) if chosen else None
                 )
                 note = "" if chosen else " (choose a parameter type or an artifact class)"
-                yield self.at(src, annotation, fix, annotation=code(annotation), param=param.name.value, note=note)
+                yield self.at(src, annotation, fix, annotation=src.code(annotation), param=param.name.value, note=note)
         for component in module.components:
             for name, annotation in _return_types(component.func):
                 if _accepted(module, annotation):
@@ -214,7 +214,7 @@ class UnsupportedAnnotation(PythonRule):
                 fix = self.fix(replace(src, annotation, chosen), param=name, type=chosen) if chosen else None
                 note = _VISUALIZATION_NOTE if name in _VISUALIZATIONS else ""
                 note = note or ("" if chosen else " (choose a parameter type or an artifact class)")
-                yield self.at(src, annotation, fix, annotation=code(annotation), param=name, note=note)
+                yield self.at(src, annotation, fix, annotation=src.code(annotation), param=name, note=note)
 
 
 # kfp 1 rendered these outputs in the UI; kfp 2 shows Markdown, HTML and Metrics artifacts instead.
@@ -385,7 +385,7 @@ class DefaultTypeMismatch(PythonRule):
                         src,
                         param.default,
                         None,
-                        default=code(param.default),
+                        default=src.code(param.default),
                         param=param.name.value,
                         type=annotation.value,
                     )
@@ -501,4 +501,4 @@ class ArtifactMarkerOnParameterType(PythonRule):
                 type_name if port.role is Role.INPUT_ARTIFACT else f"{imports.ref('kfp.dsl.OutputPath')}({type_name})"
             )
             fix = self.fix(replace(src, annotation, fixed), *imports.edits(), param=port.name, fixed=fixed)
-            yield self.at(src, annotation, fix, param=port.name, annotation=code(annotation))
+            yield self.at(src, annotation, fix, param=port.name, annotation=src.code(annotation))

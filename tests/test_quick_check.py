@@ -1,0 +1,88 @@
+"""A check on a quick tree (built from `ast` by migrate.cst_from_ast) finds exactly what the LibCST tree finds.
+
+Compared for every Python fixture and rule example with every Python rule: code, message, place, severity,
+and whether there is a fix and how safe it is. Only the fixes' edits may differ (`Fix.provisional`), and
+`fix` with quick re-checks writes the same text as without.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from migrate import python_source
+from migrate.engine import check_text, fix_text
+from migrate.model import Finding, PythonRule
+from migrate.registry import all_rules
+from tests.conftest import FIXTURES
+
+PYTHON_RULES = tuple(rule for rule in all_rules() if issubclass(rule, PythonRule))
+
+
+def _texts() -> Iterator[tuple[str, str]]:
+    for path in sorted(FIXTURES.glob("**/*.py")):
+        yield str(path.relative_to(FIXTURES)), path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+    for rule in PYTHON_RULES:
+        for i, text in enumerate(rule.valid):
+            yield f"{rule.code}-valid-{i}", text
+        for i, example in enumerate(rule.invalid):
+            yield f"{rule.code}-invalid-{i}", example.source
+            if example.fixed is not None:
+                yield f"{rule.code}-fixed-{i}", example.fixed
+
+
+TEXTS = dict(_texts())
+
+
+def _seen(findings: list[Finding]) -> list[tuple[object, ...]]:
+    """What a check shows of each finding: all but the fix's edits."""
+    return [
+        (f.code, f.message, f.line, f.col, f.end_line, f.end_col, f.severity, f.fix and (f.fix.title, f.fix.safety))
+        for f in findings
+    ]
+
+
+def _quick_built(text: str) -> bool:
+    return python_source.PythonSource(text, "m.py", quick=True).quick
+
+
+@pytest.mark.parametrize("name", sorted(TEXTS))
+def test_quick_findings_are_libcst_findings(name: str) -> None:
+    text = TEXTS[name]
+    exact = check_text(text, "module.py", PYTHON_RULES)
+    quick = check_text(text, "module.py", PYTHON_RULES, quick=True)
+    assert _seen(quick) == _seen(exact)
+    assert not any(f.fix and f.fix.provisional for f in exact)
+
+
+def test_most_examples_get_a_quick_tree() -> None:
+    """The comparison above means little if the quick builder declined every text."""
+    built = [name for name, text in TEXTS.items() if "kfp" in text and _quick_built(text)]
+    assert len(built) > 0.9 * sum(1 for text in TEXTS.values() if "kfp" in text)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in TEXTS if n.endswith(".in.py")))
+def test_fix_with_quick_rechecks_writes_the_same(name: str) -> None:
+    text = TEXTS[name]
+    exact = fix_text(text, "module.py", PYTHON_RULES, unsafe=True)
+    quick = fix_text(text, "module.py", PYTHON_RULES, unsafe=True, quick=True)
+    assert quick.fixed == exact.fixed
+    assert quick.applied == exact.applied
+    assert _seen(list(quick.findings)) == _seen(list(exact.findings))
+
+
+def test_a_text_ast_rejects_is_reported_as_without_quick() -> None:
+    text = "import kfp\ndef f(:\n    pass\n"
+    assert check_text(text, "m.py", PYTHON_RULES, quick=True) == check_text(text, "m.py", PYTHON_RULES)
+
+
+def test_fixes_found_quick_are_provisional_and_never_applied(tmp_path: Path) -> None:
+    name = next(n for n in sorted(TEXTS) if n.endswith(".in.py") and _quick_built(TEXTS[n]))
+    findings = check_text(TEXTS[name], "module.py", PYTHON_RULES, quick=True)
+    fixed = [f for f in findings if f.fix is not None]
+    assert fixed and all(f.fix is not None and f.fix.provisional for f in fixed)
+    # Given as known findings, provisional fixes are found again with LibCST before anything is applied.
+    outcome = fix_text(TEXTS[name], "module.py", PYTHON_RULES, unsafe=True, known=findings, quick=True)
+    assert outcome.fixed == fix_text(TEXTS[name], "module.py", PYTHON_RULES, unsafe=True).fixed
