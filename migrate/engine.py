@@ -138,6 +138,7 @@ def _check_yaml(text: str, path: str, rules: Sequence[type[Rule]], explicit: boo
     for rule in rules:
         if issubclass(rule, YamlRule) and (is_component or rule.applies_to_non_components):
             findings.extend(_to_finding(rule, located, src.lines, path) for located in rule().check(src))
+    src.cache.clear()  # its analyses refer back to `src`: without the cycle the tree is freed at once
     found = suppressions(text, src.lines, python=False, root=src.root)
     return _unsuppressed(findings, found, text, path, rules), is_component
 

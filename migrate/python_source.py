@@ -112,12 +112,15 @@ _reading: list[PythonSource] = []
 
 @contextlib.contextmanager
 def reading(src: PythonSource) -> Iterator[None]:
-    """While rules read `src`: `node_code` of its nodes is their text."""
+    """While rules read `src`: `node_code` of its nodes is their text. After: the analyses rules shared are
+    dropped; they refer back to `src`, and the cycle would keep its tree alive until the cyclic collector
+    (which a run calls rarely, and which then has every such tree to trace)."""
     _reading.append(src)
     try:
         yield
     finally:
         _reading.pop()
+        src.cache.clear()
 
 
 _CODEGEN = cst.Module([])  # how `code_for_node` writes a node outside any module

@@ -219,6 +219,7 @@ class YamlSource:
         self.path = path
         self.root = compose(text)
         self._lines: LineIndex | None = None
+        self.cache: dict[str, object] = {}  # analyses that rules share (the engine drops them after the rules)
 
     @property
     def lines(self) -> LineIndex:

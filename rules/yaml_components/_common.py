@@ -13,20 +13,18 @@ from rules.yaml_components._slots import Slot, slots
 
 def component(src: YamlSource) -> Component | None:
     """The component view, built once per source and shared by every rule."""
-    cached: Component | None = getattr(src, "_component", None)
-    if cached is None:
-        cached = component_of(src)
-        src._component = cached  # type: ignore[attr-defined]
-    return cached
+    if "component" not in src.cache:
+        src.cache["component"] = component_of(src)
+    found = src.cache["component"]
+    return found if isinstance(found, Component) else None
 
 
 def container_slots(src: YamlSource) -> tuple[Slot, ...]:
     """`slots` of the component's container, walked once per source and shared by every rule."""
-    cached: tuple[Slot, ...] | None = getattr(src, "_container_slots", None)
-    if cached is None:
+    cached = src.cache.get("container_slots")
+    if not isinstance(cached, tuple):
         found = component(src)
-        cached = slots(found.container if found else None)
-        src._container_slots = cached  # type: ignore[attr-defined]
+        cached = src.cache["container_slots"] = slots(found.container if found else None)
     return cached
 
 
