@@ -223,9 +223,14 @@ def fix_text(
         return checked[1]
 
     for _ in range(MAX_PASSES):
-        if quick and not any(applicable(f.fix, unsafe) for f in check(current, exact=False)):
-            break
-        findings = check(current)
+        if quick and is_python(path):  # (YAML has no quick tree: its findings are exact already)
+            fixable = {f.code for f in check(current, exact=False) if applicable(f.fix, unsafe)}
+            if not fixable:
+                break
+            # Only the rules with a fix to apply find it again on LibCST's tree: the others add no fix.
+            findings = check_text(current, path, _fixing(rules, fixable), foreign=foreign)
+        else:
+            findings = check(current)
         fixes = [f.fix for f in findings if f.fix is not None and applicable(f.fix, unsafe)]
         if not fixes:
             break
@@ -250,6 +255,14 @@ def fix_text(
     return Outcome(
         remaining, current if current != text else None, applied, tuple(created.values()), frozenset(creators)
     )
+
+
+def _fixing(rules: Sequence[type[Rule]], fixable: set[str]) -> Sequence[type[Rule]]:
+    """The rules that find the fixes of `fixable`; all of them where one is KFP009's (which suppressions are
+    unused depends on every rule's findings)."""
+    if "KFP009" in fixable:
+        return rules
+    return [rule for rule in rules if rule.code in fixable or not issubclass(rule, PythonRule)]
 
 
 def _provisional(findings: Sequence[Finding]) -> bool:
