@@ -18,7 +18,7 @@ from enum import Enum
 import libcst as cst
 
 from migrate.callers import LITERAL_TYPES, LOADERS, URI, path_literal
-from migrate.python_source import PythonProblem, PythonSource
+from migrate.python_source import PythonProblem, PythonSource, reading
 from migrate.yaml_source import YamlProblem, YamlSource
 from rules._python import (
     NOT_LITERAL,
@@ -316,7 +316,7 @@ class Wiring:
             dots = "." * len(statement.relative)
             found = self.src.foreign.sources.get(f"py:{dots}{head}")
             if found is not None:
-                imported = _foreign_interface(found.path, found.text, name)
+                imported = _foreign_interface(found.path, found.text, name, self.src.quick)
                 if imported is not None:
                     self.symbols[binding.local] = imported
 
@@ -458,25 +458,32 @@ def _output_reference(value: cst.BaseExpression) -> tuple[str, str | None] | Non
     return None
 
 
-_FOREIGN: dict[tuple[str, int], PythonSource | None] = {}
+# By (path, text): the interface of each component the module defines, by the names it goes by.
+_FOREIGN: dict[tuple[str, int], dict[str, Interface]] = {}
 
 
-def _foreign_interface(path: str, text: str, symbol: str) -> Interface | None:
-    """A component another scanned module defines (parsed once per process)."""
+def _foreign_interface(path: str, text: str, symbol: str, quick: bool) -> Interface | None:
+    """A component another scanned module defines (read once per process; on a quick tree when the module
+    being checked is read on one: an interface holds no edit)."""
     key = (path, hash(text))
     if key not in _FOREIGN:
-        try:
-            _FOREIGN[key] = PythonSource(text, path)
-        except PythonProblem:
-            _FOREIGN[key] = None
-    src = _FOREIGN[key]
-    if src is None:
-        return None
-    module = kfp_module(src)
-    for component in module.components:
-        if symbol in component.symbols:
-            return python_interface(module, component, f"`{symbol}` ({path.rsplit('/', 1)[-1]})")
-    return None
+        _FOREIGN[key] = _interfaces(path, text, quick)
+    return _FOREIGN[key].get(symbol)
+
+
+def _interfaces(path: str, text: str, quick: bool) -> dict[str, Interface]:
+    try:
+        src = PythonSource(text, path, quick=quick)
+    except PythonProblem:
+        return {}
+    found: dict[str, Interface] = {}
+    with reading(src):  # (the code of its nodes is its text)
+        module = kfp_module(src)
+        for component in module.components:
+            for symbol in sorted(component.symbols):
+                label = f"`{symbol}` ({path.rsplit('/', 1)[-1]})"
+                found.setdefault(symbol, python_interface(module, component, label))
+    return found
 
 
 def wiring(src: PythonSource) -> Wiring:
