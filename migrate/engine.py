@@ -13,6 +13,7 @@ from migrate.model import Finding, Fix, Located, NewFile, PythonRule, Rule, Seve
 from migrate.suppressions import Suppression, split, suppressions, unused
 
 if TYPE_CHECKING:
+    from migrate.python_source import PythonSource
     from migrate.yaml_source import YamlProblem
 
 __all__ = ["BOM", "IMPORTS_KFP", "Outcome", "applicable", "check_file", "check_text", "fix_text", "is_python"]
@@ -79,8 +80,7 @@ def _check_python(
     if not IMPORTS_KFP.search(text):
         # No kfp import: no rule applies. A named file still gets its syntax error, from `ast` (no LibCST).
         return (_syntax_error(text, path, rules) if explicit else []), False
-    from migrate.python_source import PythonProblem, PythonSource, reading  # LibCST: only when a module is parsed
-    from rules._python import kfp_module
+    from migrate.python_source import PythonProblem, PythonSource  # LibCST: only when a module is parsed
 
     try:
         src = PythonSource(text, path, foreign, quick)
@@ -90,16 +90,35 @@ def _check_python(
             finding = Finding("KFP008", problem.message, path, problem.line, problem.col, problem.line, problem.col)
             return [finding], looks_like_kfp
         return [], looks_like_kfp
+    if src.quick:
+        try:
+            found = _python_findings(src, rules)
+        except Exception:  # a rule wanting what a quick tree leaves out (whitespace): LibCST's tree has it
+            src = PythonSource(text, path, foreign)
+        else:
+            if found is None:
+                return [], False
+            provisional = [replace(f, fix=replace(f.fix, provisional=True)) if f.fix else f for f in found]
+            return _unsuppressed(provisional, suppressions(text, src.lines, python=True), text, path, rules), True
+    found = _python_findings(src, rules)
+    if found is None:
+        return [], False
+    return _unsuppressed(found, suppressions(text, src.lines, python=True), text, path, rules), True
+
+
+def _python_findings(src: PythonSource, rules: Sequence[type[Rule]]) -> list[Finding] | None:
+    """The Python rules' findings; None for a module that is no KFP code."""
+    from migrate.python_source import reading
+    from rules._python import kfp_module
+
     findings: list[Finding] = []
     with reading(src):
         if not kfp_module(src).is_kfp():
-            return [], False
+            return None
         for rule in rules:
             if issubclass(rule, PythonRule):
-                findings.extend(_to_finding(rule, located, src.lines, path) for located in rule().check(src))
-    if src.quick:
-        findings = [replace(f, fix=replace(f.fix, provisional=True)) if f.fix else f for f in findings]
-    return _unsuppressed(findings, suppressions(text, src.lines, python=True), text, path, rules), True
+                findings.extend(_to_finding(rule, located, src.lines, src.path) for located in rule().check(src))
+    return findings
 
 
 def _syntax_error(text: str, path: str, rules: Sequence[type[Rule]]) -> list[Finding]:

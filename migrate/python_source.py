@@ -86,14 +86,9 @@ class _Built:
         return self.spans.get(id(node))
 
 
-# Builds a quick tree, or raises `Unsupported` (or SyntaxError): replaced in tests.
-_builder: Callable[[str], _Built] | None = None
-
-
 @lru_cache(maxsize=8)
 def _quick_parse(text: str) -> _Built:
-    if _builder is not None:
-        return _builder(text)
+    """The quick tree of `text`, or `Unsupported` (or SyntaxError)."""
     from migrate import cst_from_ast
 
     built = cst_from_ast.build(text)
@@ -140,7 +135,7 @@ def node_code(node: cst.CSTNode, as_written: bool = True) -> str:
 class PythonSource:
     """One module's text and tree. Offsets are str indexes (LibCST columns count characters).
 
-    `quick`: build the tree from `ast` (about ten times cheaper than LibCST's parser) when the module allows;
+    `quick`: build the tree from `ast` (about three times cheaper than LibCST's parser) when the module allows;
     its findings are exact, the edits of their fixes are not (`Fix.provisional`). `self.quick` says which tree
     it got; a text `ast` rejects gets LibCST's tree, or error, as without `quick`."""
 

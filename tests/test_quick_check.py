@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import libcst as cst
 import pytest
 
 from migrate import python_source
 from migrate.engine import check_text, fix_text
-from migrate.model import Finding, PythonRule
+from migrate.model import Finding, FixSafety, Located, PythonRule, Severity
 from migrate.registry import all_rules
 from tests.conftest import FIXTURES
 
@@ -86,3 +87,27 @@ def test_fixes_found_quick_are_provisional_and_never_applied(tmp_path: Path) -> 
     # Given as known findings, provisional fixes are found again with LibCST before anything is applied.
     outcome = fix_text(TEXTS[name], "module.py", PYTHON_RULES, unsafe=True, known=findings, quick=True)
     assert outcome.fixed == fix_text(TEXTS[name], "module.py", PYTHON_RULES, unsafe=True).fixed
+
+
+class _NeedsWhitespace(PythonRule):
+    """Reads a comment, which a quick tree leaves out: a quick check must not fail on such a rule."""
+
+    code = "KFP999"
+    name = "needs-whitespace"
+    summary = message = rationale = "test only"
+    severity = Severity.INFO
+    fix_safety = FixSafety.NONE
+
+    def check(self, src: python_source.PythonSource) -> Iterator[Located]:
+        statement = src.module.body[0]
+        assert isinstance(statement, cst.SimpleStatementLine)
+        comment = statement.trailing_whitespace.comment
+        assert comment is not None
+        yield Located(*src.span(comment), "a comment")
+
+
+def test_a_rule_a_quick_tree_cannot_serve_gets_libcsts_tree() -> None:
+    text = "import kfp  # the comment\n"
+    assert python_source.PythonSource(text, "m.py", quick=True).quick
+    quick = check_text(text, "m.py", [_NeedsWhitespace], quick=True)
+    assert _seen(quick) == _seen(check_text(text, "m.py", [_NeedsWhitespace])) != []
