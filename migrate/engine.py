@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING
 from migrate.callers import NO_CROSS_FILE, CrossFile
 from migrate.languages import BOM, IMPORTS_KFP, LOOKS_LIKE_COMPONENT, LOOKS_LIKE_KFP, is_python
 from migrate.lines import LineIndex
-from migrate.model import Finding, Fix, Located, NewFile, PythonRule, Rule, Severity, YamlRule, applicable
+from migrate.model import (
+    Finding,
+    Fix,
+    Located,
+    NewFile,
+    PythonRule,
+    Rule,
+    Severity,
+    YamlRule,
+    any_provisional,
+    applicable,
+)
 from migrate.suppressions import Suppression, split, suppressions, unused
 
 if TYPE_CHECKING:
@@ -90,19 +101,17 @@ def _check_python(
             finding = Finding("KFP008", problem.message, path, problem.line, problem.col, problem.line, problem.col)
             return [finding], looks_like_kfp
         return [], looks_like_kfp
-    if src.quick:
-        try:
-            found = _python_findings(src, rules)
-        except Exception:  # a rule wanting what a quick tree leaves out (whitespace): LibCST's tree has it
-            src = PythonSource(text, path, foreign)
-        else:
-            if found is None:
-                return [], False
-            provisional = [replace(f, fix=replace(f.fix, provisional=True)) if f.fix else f for f in found]
-            return _unsuppressed(provisional, suppressions(text, src.lines, python=True), text, path, rules), True
-    found = _python_findings(src, rules)
+    try:
+        found = _python_findings(src, rules)
+    except Exception:  # a rule wanting what a quick tree leaves out (whitespace): LibCST's tree has it
+        if not src.quick:
+            raise
+        src = PythonSource(text, path, foreign)
+        found = _python_findings(src, rules)
     if found is None:
         return [], False
+    if src.quick:
+        found = [replace(f, fix=replace(f.fix, provisional=True)) if f.fix else f for f in found]
     return _unsuppressed(found, suppressions(text, src.lines, python=True), text, path, rules), True
 
 
@@ -237,7 +246,7 @@ def fix_text(
     def check(current: str, exact: bool = True) -> list[Finding]:
         """The findings of `current`; with `exact`, with edits that can be applied."""
         nonlocal checked
-        if checked is None or checked[0] != current or (exact and _provisional(checked[1])):
+        if checked is None or checked[0] != current or (exact and any_provisional(checked[1])):
             checked = (current, check_text(current, path, rules, foreign=foreign, quick=not exact))
         return checked[1]
 
@@ -282,10 +291,6 @@ def _fixing(rules: Sequence[type[Rule]], fixable: set[str]) -> Sequence[type[Rul
     if "KFP009" in fixable:
         return rules
     return [rule for rule in rules if rule.code in fixable or not issubclass(rule, PythonRule)]
-
-
-def _provisional(findings: Sequence[Finding]) -> bool:
-    return any(f.fix is not None and f.fix.provisional for f in findings)
 
 
 def _parse_problem(text: str, path: str, quick: bool = False) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -56,6 +56,11 @@ class Fix:
     # Found on a tree built from `ast` (a check that shows no edits): whether there is a fix, and how safe, is
     # exact; its edits are not, so they are never applied or shown (`fix` finds them again with LibCST).
     provisional: bool = False
+
+
+def any_provisional(findings: Iterable[Finding]) -> bool:
+    """Whether a fix among `findings` is provisional: their edits cannot be applied or shown."""
+    return any(f.fix is not None and f.fix.provisional for f in findings)
 
 
 def applicable(fix: Fix | None, unsafe: bool) -> bool:

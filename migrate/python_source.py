@@ -87,18 +87,17 @@ class _Built:
 
 
 @lru_cache(maxsize=8)
-def _quick_parse(text: str) -> _Built:
-    """The quick tree of `text`, or `Unsupported` (or SyntaxError)."""
+def _quick_parse(text: str) -> _Built | None:
+    """The quick tree of `text`; None where only LibCST's parser will do: a text `ast` rejects (LibCST then says
+    what is wrong, as without `quick`), or one the builder does not convert. Both answers are kept: `fix`
+    asks again for each pass's text."""
     from migrate import cst_from_ast
 
-    built = cst_from_ast.build(text)
+    try:
+        built = cst_from_ast.build(text)
+    except (SyntaxError, cst_from_ast.Unsupported, RecursionError, MemoryError, ValueError):
+        return None
     return _Built(built.module, built.spans)
-
-
-def _unsupported() -> tuple[type[Exception], ...]:
-    from migrate.cst_from_ast import Unsupported
-
-    return (Unsupported, RecursionError, MemoryError, ValueError)
 
 
 # The sources whose rules are running: `node_code` reads their nodes' code from their text.
@@ -142,18 +141,10 @@ class PythonSource:
     def __init__(self, text: str, path: str, foreign: CrossFile = NO_CROSS_FILE, quick: bool = False) -> None:
         self.text, self.path = text, path
         self.foreign = foreign  # what the other scanned files say about this module
-        self.quick = False
         try:
-            if quick and _written_back(text):
-                try:
-                    self._parsed: _Parsed | _Built = _quick_parse(text)
-                    self.quick = True
-                except SyntaxError:
-                    pass  # LibCST says what is wrong, or may even parse it: as without `quick`
-                except _unsupported():
-                    pass
-            if not self.quick:
-                self._parsed = _parse(text)
+            built = _quick_parse(text) if quick else None
+            self._parsed: _Parsed | _Built = built if built is not None else _parse(text)
+            self.quick = built is not None
         except cst.ParserSyntaxError as error:
             raise _described(text, error) from None
         except RecursionError:

@@ -15,7 +15,7 @@ from migrate.cache import Cache, Entry, Stamp, digest, foreign_key, identity
 from migrate.callers import CrossFile
 from migrate.discovery import YAML_SUFFIXES, Candidate, discover
 from migrate.languages import BOM, IMPORTS_KFP, is_python
-from migrate.model import Finding, NewFile, Rule, Severity, applicable
+from migrate.model import Finding, NewFile, Rule, Severity, any_provisional, applicable
 from migrate.registry import rule_classes
 from migrate.settings import PerFileIgnores
 
@@ -466,7 +466,7 @@ def _from_cache(candidate: Candidate, entry: Entry, contents: Contents, options:
         return None
     if entry.findings is None:
         return _NOT_KFP
-    if options.keep_text and any(f.fix is not None and f.fix.provisional for f in entry.findings):
+    if options.keep_text and any_provisional(entry.findings):
         return None  # this report shows the fixes' edits: find them with LibCST
     text = None
     if options.keep_text:

@@ -39,11 +39,11 @@ class Built:
 def build(text: str) -> Built:
     """The LibCST module of `text` (no byte order mark), built from `ast`. Raises SyntaxError (from `ast.parse`)
     for invalid Python, `Unsupported` where the result could differ from LibCST's."""
+    if not _written_back(text):  # (a text scan: before the parse)
+        raise Unsupported("LibCST does not write this text back as it is")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # `ast` warns of invalid escapes and the like; LibCST does not
         tree = ast.parse(text)
-    if not _written_back(text):
-        raise Unsupported("LibCST does not write this text back as it is")
     builder = Builder(text)
     try:
         module = builder.module(tree)

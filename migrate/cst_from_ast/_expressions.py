@@ -366,12 +366,19 @@ class Expressions:
         sp[id(made)] = (start, end)
         return made, start, end
 
-    def binary(self, node: ast.BinOp, start: int, end: int) -> Converted:
-        left, _, left_end = self.ex(node.left, start)
-        make, token = n.BINARY[type(node.op)]
+    def operation(
+        self, left: ast.expr, operator: tuple[Callable[[], Node], str], right: ast.expr, start: int
+    ) -> tuple[Node, Node, Node, int]:
+        """`left <operator> right` from `start`: both operands, the operator's node, and where `right` ends."""
+        left_node, _, left_end = self.ex(left, start)
+        make, token = operator
         at = self.expect(left_end, token)
-        operator = self.punct(make, at, len(token))
-        right, _, _ = self.ex(node.right, at + len(token))
+        operator_node = self.punct(make, at, len(token))
+        right_node, _, right_end = self.ex(right, at + len(token))
+        return left_node, operator_node, right_node, right_end
+
+    def binary(self, node: ast.BinOp, start: int, end: int) -> Converted:
+        left, operator, right, _ = self.operation(node.left, n.BINARY[type(node.op)], node.right, start)
         made = n.BinaryOperation(left, operator, right, (), ())
         self.sp[id(made)] = (start, end)
         return made, start, end

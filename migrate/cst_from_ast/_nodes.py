@@ -198,21 +198,8 @@ def _operators() -> None:
         ast.BitAnd: (cst.BitAnd, "&"),
         ast.MatMult: (cst.MatrixMultiply, "@"),
     }
-    augmented = {
-        ast.Add: (cst.AddAssign, "+="),
-        ast.Sub: (cst.SubtractAssign, "-="),
-        ast.Mult: (cst.MultiplyAssign, "*="),
-        ast.Div: (cst.DivideAssign, "/="),
-        ast.FloorDiv: (cst.FloorDivideAssign, "//="),
-        ast.Mod: (cst.ModuloAssign, "%="),
-        ast.Pow: (cst.PowerAssign, "**="),
-        ast.LShift: (cst.LeftShiftAssign, "<<="),
-        ast.RShift: (cst.RightShiftAssign, ">>="),
-        ast.BitOr: (cst.BitOrAssign, "|="),
-        ast.BitXor: (cst.BitXorAssign, "^="),
-        ast.BitAnd: (cst.BitAndAssign, "&="),
-        ast.MatMult: (cst.MatrixMultiplyAssign, "@="),
-    }
+    # Every augmented operator is its binary operator's `Assign` class, with `=` after the token: `+=` AddAssign.
+    augmented = {key: (getattr(cst, f"{cls.__name__}Assign"), f"{token}=") for key, (cls, token) in binary.items()}
     compare = {
         ast.Eq: (cst.Equal, "=="),
         ast.Lt: (cst.LessThan, "<"),

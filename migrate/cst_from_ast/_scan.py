@@ -14,6 +14,7 @@ NAME = re.compile(r"[^\W\d]\w*")
 # Tokens that may come between an expression's start and what `ast` says is its start: its parentheses.
 PAREN_OR_COMMENT = re.compile(r"#[^\r\n]*|[^\s\\]")
 NEWLINE = re.compile(r"\r\n|\r|\n")
+_SPEC_STOPS = re.compile(r"[{}\\]")  # where a format spec's text ends: a field, its end, or an escape
 
 _PREFIX = re.compile(r"[A-Za-z]*")
 BODY = {
@@ -170,9 +171,8 @@ class FString:
         text = self.text
         parts: list[Part] = []
         literal = at
-        stops = re.compile(r"[{}\\]")
         while True:
-            found = stops.search(text, at)
+            found = _SPEC_STOPS.search(text, at)
             if found is None:
                 raise Unscannable("unterminated format spec")
             at = found.start()

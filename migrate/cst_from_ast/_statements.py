@@ -185,11 +185,7 @@ class Builder(Expressions):
         return made, start, end
 
     def aug_assign(self, node: ast.AugAssign, start: int, end: int) -> Placed:
-        target, _, target_end = self.ex(node.target, start)
-        make, token = n.AUGMENTED[type(node.op)]
-        at = self.expect(target_end, token)
-        operator = self.punct(make, at, len(token))
-        value, _, end = self.ex(node.value, at + len(token))
+        target, operator, value, end = self.operation(node.target, n.AUGMENTED[type(node.op)], node.value, start)
         made = n.AugAssign(target, operator, value, DEFAULT)
         self.sp[id(made)] = (start, end)
         return made, start, end
