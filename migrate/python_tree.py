@@ -111,10 +111,9 @@ _KIDS: dict[type, Callable[[cst.CSTNode], list[cst.CSTNode]]] = {}
 _NOT_NODES = frozenset({*_WHITESPACE, type(None), cst.MaybeSentinel})
 
 
-def _declares_whitespace(annotation: str) -> bool:
-    return not annotation.startswith("Sequence[Union") and any(
-        word in annotation for word in ("Whitespace", "EmptyLine", "Newline", "Comment")
-    )
+def declares_whitespace(annotation: str) -> bool:
+    """Whether a LibCST node field's declared type (as text) holds whitespace: spaces, lines, comments."""
+    return any(word in annotation for word in ("Whitespace", "EmptyLine", "Newline", "Comment"))
 
 
 def _kids_of(kind: type[cst.CSTNode], node: cst.CSTNode) -> Callable[[cst.CSTNode], list[cst.CSTNode]]:
@@ -125,7 +124,7 @@ def _kids_of(kind: type[cst.CSTNode], node: cst.CSTNode) -> Callable[[cst.CSTNod
     declared = {field.name: str(field.type) for field in dataclasses.fields(node)}
     lines = ["def kids(node):", "    found = []"]
     for name in fields:
-        if _declares_whitespace(declared[name]):
+        if declares_whitespace(declared[name]):
             continue
         lines += [
             f"    value = node.{name}",

@@ -11,6 +11,8 @@ from typing import Any
 
 import libcst as cst
 
+from migrate.python_tree import declares_whitespace
+
 # One space: LibCST's validation (run when `visit` or `children` rebuilds a node) wants one after keywords
 # and around some operators, and nowhere forbids it.
 WS = cst.SimpleWhitespace(" ")
@@ -35,10 +37,6 @@ def _default(annotation: str) -> object:
     return WS
 
 
-def _is_whitespace(annotation: str) -> bool:
-    return any(word in annotation for word in ("Whitespace", "EmptyLine", "Newline", "Comment"))
-
-
 def factory(cls: type, names: str) -> Callable[..., Any]:
     """A function taking the fields `names` (space separated) in that order and making a `cls`; its other
     fields, all whitespace, get shared defaults."""
@@ -55,7 +53,7 @@ def factory(cls: type, names: str) -> Callable[..., Any]:
         if name in given:
             lines.append(f"    set_{name}(n, {name})")
         else:
-            if not _is_whitespace(annotation):
+            if not declares_whitespace(annotation):
                 raise TypeError(f"{cls.__name__}.{name} needs a value")
             env[f"default_{name}"] = WS_EMPTY if name in _EMPTY_FIELDS else _default(annotation)
             lines.append(f"    set_{name}(n, default_{name})")
