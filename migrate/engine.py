@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -10,6 +10,7 @@ from migrate.callers import NO_CROSS_FILE, CrossFile
 from migrate.languages import BOM, IMPORTS_KFP, LOOKS_LIKE_COMPONENT, LOOKS_LIKE_KFP, is_python
 from migrate.lines import LineIndex
 from migrate.model import (
+    Edit,
     Finding,
     Fix,
     Located,
@@ -196,25 +197,43 @@ def _selected(code: str, rules: Sequence[type[Rule]]) -> bool:
 def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
     """Apply every fix that overlaps no fix already taken, in order of its first edit."""
     chosen = chosen_fixes(fixes)
-    edits = sorted((edit for fix in chosen for edit in fix.edits), key=lambda e: (e.start, e.end), reverse=True)
+    edits = sorted(_joined(edit for fix in chosen for edit in fix.edits), key=lambda e: (e.start, e.end), reverse=True)
     for edit in edits:
         text = text[: edit.start] + edit.text + text[edit.end :]
     return text, len(chosen)
 
 
+def _joined(edits: Iterable[Edit]) -> list[Edit]:
+    """`edits`, with the insertions that join (`Edit.joins`) made one."""
+    out: list[Edit] = []
+    for edit in edits:
+        for index, earlier in enumerate(out):
+            if edit.joins(earlier):
+                out[index] = earlier.joined(edit)
+                break
+        else:
+            out.append(edit)
+    return out
+
+
 def chosen_fixes(fixes: Sequence[Fix]) -> list[Fix]:
-    """The fixes one pass applies: each overlaps no fix taken before it, in order of its first edit."""
-    taken: list[tuple[int, int]] = []
+    """The fixes one pass applies: each conflicts with no fix taken before it, in order of its first edit.
+    Insertions that join (`Edit.joins`) do not conflict."""
+    taken: list[Edit] = []
     chosen: list[Fix] = []
     for fix in sorted(fixes, key=lambda f: min((e.start, e.end) for e in f.edits)):
-        spans = [(e.start, e.end) for e in fix.edits]
-        if any(_overlaps(span, other) for span in spans for other in taken):
+        edits = fix.edits
+        if any(_conflict(edit, other) for edit in edits for other in taken):
             continue
-        if any(_overlaps(a, b) for i, a in enumerate(spans) for b in spans[i + 1 :]):
+        if any(_conflict(a, b) for i, a in enumerate(edits) for b in edits[i + 1 :]):
             continue
-        taken.extend(spans)
+        taken.extend(edits)
         chosen.append(fix)
     return chosen
+
+
+def _conflict(a: Edit, b: Edit) -> bool:
+    return not a.joins(b) and _overlaps((a.start, a.end), (b.start, b.end))
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:

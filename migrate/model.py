@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -31,12 +31,87 @@ class Severity(str, Enum):
 
 
 @dataclass(frozen=True)
+class ImportInsertion:
+    """The imports an inserting `Edit` adds. Fixes that each add imports at one place join there into one
+    insertion, so they apply in the same pass instead of one per pass."""
+
+    names: tuple[tuple[str, str], ...]  # (module, name)
+    # "lines": new `from m import a, b` lines; "aliases": `, a, b` after an import's last name;
+    # "aliases,": ` a, b,` after a last name that has a trailing comma
+    form: str
+    newline: str = "\n"
+    newline_first: bool = False  # "lines" after a last line that has no newline
+
+    def kind(self) -> tuple[str, ...]:
+        return ("imports", self.form, self.newline, str(self.newline_first))
+
+    def joined(self, other: Insertion) -> ImportInsertion:
+        assert isinstance(other, ImportInsertion)
+        return replace(self, names=tuple(sorted(set(self.names) | set(other.names))))
+
+    def render(self) -> str:
+        if self.form != "lines":
+            names = sorted({name for _, name in self.names})
+            return "".join(f" {n}," for n in names) if self.form == "aliases," else "".join(f", {n}" for n in names)
+        by_module: dict[str, set[str]] = {}
+        for module, name in self.names:
+            by_module.setdefault(module, set()).add(name)
+        lines = [f"from {m} import {', '.join(sorted(names))}" for m, names in sorted(by_module.items())]
+        return _lines(lines, self.newline, self.newline_first)
+
+
+@dataclass(frozen=True)
+class StatementsInsertion:
+    """Whole lines an inserting `Edit` puts at one place (a function body's first statements), in `order`.
+    Fixes that each put lines there join, their blocks by order, so they apply in the same pass."""
+
+    blocks: tuple[tuple[int, tuple[str, ...]], ...]  # (order, lines without their newline)
+    newline: str = "\n"
+    newline_first: bool = False  # after a last line that has no newline
+
+    def kind(self) -> tuple[str, ...]:
+        return ("statements", self.newline, str(self.newline_first))
+
+    def joined(self, other: Insertion) -> StatementsInsertion:
+        assert isinstance(other, StatementsInsertion)
+        return replace(self, blocks=tuple(sorted({*self.blocks, *other.blocks})))
+
+    def render(self) -> str:
+        return _lines([line for _, lines in self.blocks for line in lines], self.newline, self.newline_first)
+
+
+def _lines(lines: Iterable[str], newline: str, newline_first: bool) -> str:
+    if newline_first:
+        return "".join(newline + line for line in lines)
+    return "".join(line + newline for line in lines)
+
+
+Insertion = ImportInsertion | StatementsInsertion
+
+
+@dataclass(frozen=True)
 class Edit:
     """Replace text[start:end] with `text`; an insertion has start == end. Offsets are str indexes."""
 
     start: int
     end: int
     text: str
+    joins_as: Insertion | None = None  # an insertion that joins others of its kind at its place; `text` renders it
+
+    def joins(self, other: Edit) -> bool:
+        """Whether both are insertions of one kind at one place: applied together, as one joined insertion."""
+        mine, theirs = self.joins_as, other.joins_as
+        return (
+            mine is not None
+            and theirs is not None
+            and self.start == self.end == other.start == other.end
+            and mine.kind() == theirs.kind()
+        )
+
+    def joined(self, other: Edit) -> Edit:
+        assert self.joins_as is not None and other.joins_as is not None
+        insertion = self.joins_as.joined(other.joins_as)
+        return Edit(self.start, self.end, insertion.render(), insertion)
 
 
 @dataclass(frozen=True)

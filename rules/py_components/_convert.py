@@ -171,7 +171,7 @@ def edits(module: KfpModule, component: Component, chosen: list[tuple[Port, Plan
         lowest = min(port.index for port, _ in chosen)
         earlier = {p.v1_name for p in component.ports if p.index < lowest}
         earlier |= {f"_{name}_file" for name in earlier}
-        body = prologue(module.src, component.func, first, frozenset(earlier))
+        body = prologue(module.src, component.func, first, frozenset(earlier), order=lowest)
         if body is None:
             return None
         out.append(body)

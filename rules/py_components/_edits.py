@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace as with_fields
 
 import libcst as cst
 
-from migrate.model import Edit
+from migrate.model import Edit, ImportInsertion, Insertion, StatementsInsertion
 from migrate.python_source import PythonSource, node_code
 from migrate.python_tree import walk
 from rules._python import KfpModule
@@ -41,15 +42,15 @@ class Imports:
 
     def edits(self) -> list[Edit]:
         out: list[Edit] = []
-        new_lines: list[str] = []
+        new_lines: list[tuple[str, str]] = []
         for head, names in sorted(self._from.items()):
             statement = self._existing_from(head)
             if statement is not None and isinstance(statement.names, Sequence):
-                out.append(_append_aliases(self.module.src, statement, names))
+                out.append(_append_aliases(self.module.src, statement, head, names))
             else:
-                new_lines.append(f"from {head} import {', '.join(sorted(names))}")
+                new_lines += ((head, name) for name in names)
         if new_lines:
-            out.append(_new_import_lines(self.module, new_lines))
+            out.append(_new_import_lines(self.module, tuple(new_lines)))
         return out
 
     def _existing_from(self, head: str) -> cst.ImportFrom | None:
@@ -64,20 +65,24 @@ class Imports:
         return None
 
 
-def _append_aliases(src: PythonSource, statement: cst.ImportFrom, names: list[str]) -> Edit:
+def _append_aliases(src: PythonSource, statement: cst.ImportFrom, head: str, names: list[str]) -> Edit:
     aliases = statement.names
     assert isinstance(aliases, Sequence)
     last = aliases[-1]
     end = src.span(last)[1]
-    if isinstance(last.comma, cst.Comma):
-        return Edit(end, end, "".join(f" {n}," for n in sorted(names)))
-    return Edit(end, end, "".join(f", {n}" for n in sorted(names)))
+    form = "aliases," if isinstance(last.comma, cst.Comma) else "aliases"
+    return _inserting(end, ImportInsertion(tuple((head, n) for n in names), form))
 
 
-def _new_import_lines(module: KfpModule, lines: list[str]) -> Edit:
+def _inserting(at: int, insertion: Insertion) -> Edit:
+    return Edit(at, at, insertion.render(), insertion)
+
+
+def _new_import_lines(module: KfpModule, names: tuple[tuple[str, str], ...]) -> Edit:
     """New import statements after the last top-level import (or the docstring, or at the top)."""
     src = module.src
     nl = src.newline
+    lines = ImportInsertion(names, "lines", nl)
     anchor: cst.BaseStatement | None = None
     for statement in src.module.body:
         if isinstance(statement, cst.SimpleStatementLine) and any(
@@ -88,14 +93,13 @@ def _new_import_lines(module: KfpModule, lines: list[str]) -> Edit:
         first = src.module.body[0]
         if _is_docstring(first):
             anchor = first
-    text = "".join(line + nl for line in lines)
     if anchor is None:
-        return Edit(0, 0, text)
+        return _inserting(0, lines)
     end = src.span(anchor)[1]
     at = src.next_line_start(end)
     if at == len(src.text) and not src.text.endswith(("\n", "\r")):
-        return Edit(at, at, nl + text.removesuffix(nl))
-    return Edit(at, at, text)
+        return _inserting(at, with_fields(lines, newline_first=True))
+    return _inserting(at, lines)
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:
@@ -118,10 +122,15 @@ def body_indent(src: PythonSource, func: cst.FunctionDef) -> tuple[str, str] | N
 
 
 def prologue(
-    src: PythonSource, func: cst.FunctionDef, lines: Sequence[str], after: frozenset[str] = frozenset()
+    src: PythonSource,
+    func: cst.FunctionDef,
+    lines: Sequence[str],
+    after: frozenset[str] = frozenset(),
+    order: int = 0,
 ) -> Edit | None:
     """Insert `lines` (relative indentation kept) as the first statements, after any docstring and
-    after the bindings already made for the parameters named in `after` (so they stay in signature order)."""
+    after the bindings already made for the parameters named in `after` (so they stay in signature order).
+    Other fixes' first statements at the same place join this block, ordered by `order`."""
     indent = body_indent(src, func)
     if indent is None:
         return None
@@ -129,7 +138,7 @@ def prologue(
     body = func.body
     assert isinstance(body, cst.IndentedBlock)
     statements = list(body.body)
-    text = "".join(base + line + src.newline for line in lines)
+    block = StatementsInsertion(((order, tuple(base + line for line in lines)),), src.newline)
     previous: cst.BaseStatement | None = None
     if _is_docstring(statements[0]):
         previous = statements.pop(0)
@@ -138,13 +147,12 @@ def prologue(
     if previous is not None:
         at = src.next_line_start(src.span(previous)[1])
         if at == len(src.text) and not src.text.endswith(("\n", "\r")):
-            return Edit(at, at, src.newline + text.removesuffix(src.newline))
-        return Edit(at, at, text)
+            return _inserting(at, with_fields(block, newline_first=True))
+        return _inserting(at, block)
     first = statements[0] if statements else body.body[0]
     leading = len(first.leading_lines) if isinstance(first, cst.SimpleStatementLine | cst.BaseCompoundStatement) else 0
     line = src.position(src.span(first)[0])[0] - leading
-    at = src.line_starts[line - 1]
-    return Edit(at, at, text)
+    return _inserting(src.line_starts[line - 1], block)
 
 
 def _binds_parameter(statement: cst.BaseStatement, params: frozenset[str]) -> bool:

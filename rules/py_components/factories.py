@@ -165,6 +165,14 @@ class V1ComponentApi(PythonRule):
         if moving and any(is_v1_file_port(p) for c in module.components for p in c.ports):
             # Rewriting the file parameters first may leave InputPath/OutputPath unused: then they go.
             return self.at(module.src, statement, None, what=f"Importing {names}", note=" (after the file parameters)")
+        if "#" in module.src.code(statement):  # rewritten, the statement would lose its comments
+            return self.at(
+                module.src,
+                statement,
+                None,
+                what=f"Importing {names}",
+                note=" (by hand: a rewrite would drop its comments)",
+            )
         edit = _rewrite_import(module, statement, bindings, used)
         fix = self.fix(edit, title="Import only what kfp 2 still has") if edit else None
         return self.at(module.src, statement, fix, what=f"Importing {names}", note="")
@@ -212,9 +220,9 @@ def _rewrite_import(
     moved = [b for b in bindings if b.qualified.rpartition(".")[2] in _MOVED_TO_DSL and b.local in used]
     lines = []
     if keep:
-        lines.append(f"from {_module_text(statement)} import {', '.join(code(b.alias).rstrip(', ') for b in keep)}")
+        lines.append(f"from {_module_text(statement)} import {', '.join(_alias_text(b.alias) for b in keep)}")
     if moved:
-        lines.append(f"from kfp.dsl import {', '.join(code(b.alias).rstrip(', ') for b in moved)}")
+        lines.append(f"from kfp.dsl import {', '.join(_alias_text(b.alias) for b in moved)}")
     line = src.parents.get(statement)
     if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
         return None
@@ -224,6 +232,13 @@ def _rewrite_import(
         return Edit(start, end, (src.newline + indent).join(lines))
     # Remove the whole line, its comment and line break included.
     return Edit(src.line_start(start), src.next_line_start(end), "")
+
+
+def _alias_text(alias: cst.ImportAlias) -> str:
+    """`name` or `name as other`, without the comma and line breaks around it in a parenthesized import."""
+    if alias.asname is None:
+        return code(alias.name)
+    return f"{code(alias.name)} as {code(alias.asname.name)}"
 
 
 def _module_text(statement: cst.ImportFrom) -> str:
