@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from migrate.engine import apply_fixes, check_text, fix_text
-from migrate.model import Edit, Fix, FixSafety
+from migrate.model import Edit, Fix, FixSafety, ImportInsertion, StatementsInsertion
 from migrate.registry import all_rules
 from migrate.runner import Candidate, Options, discover, run
 
@@ -121,6 +121,37 @@ def test_overlapping_fixes_are_taken_one_at_a_time() -> None:
     overlapping = Fix("b", FixSafety.SAFE, (Edit(2, 4, "Q"),))
     later = Fix("c", FixSafety.SAFE, (Edit(5, 5, "!"),))
     assert apply_fixes("abcdefg", [overlapping, later, first]) == ("xyzde!fg", 2)
+
+
+def _insertion(at: int, joins_as: ImportInsertion | StatementsInsertion) -> Edit:
+    return Edit(at, at, joins_as.render(), joins_as)
+
+
+def test_import_insertions_at_one_place_join_into_their_union() -> None:
+    text = "import kfp\nx = 1\n"
+    needs_input = _insertion(11, ImportInsertion((("kfp.dsl", "Input"),), "lines"))
+    needs_both = _insertion(11, ImportInsertion((("kfp.dsl", "Output"), ("kfp.dsl", "Input"), ("kfp", "dsl")), "lines"))
+    a = Fix("a", FixSafety.SAFE, (Edit(15, 16, "2"), needs_input))
+    b = Fix("b", FixSafety.SAFE, (needs_both,))
+    fixed, count = apply_fixes(text, [a, b])
+    assert count == 2
+    assert fixed == "import kfp\nfrom kfp import dsl\nfrom kfp.dsl import Input, Output\nx = 2\n"
+
+
+def test_insertions_of_other_kinds_or_places_still_conflict() -> None:
+    imports = _insertion(0, ImportInsertion((("kfp", "dsl"),), "lines"))
+    aliases = _insertion(0, ImportInsertion((("kfp", "dsl"),), "aliases"))
+    plain = Edit(0, 0, "from kfp import dsl\n")
+    assert apply_fixes("", [Fix("a", FixSafety.SAFE, (imports,)), Fix("b", FixSafety.SAFE, (aliases,))])[1] == 1
+    assert apply_fixes("", [Fix("a", FixSafety.SAFE, (imports,)), Fix("b", FixSafety.SAFE, (plain,))])[1] == 1
+
+
+def test_first_statements_join_in_their_order_whichever_fix_comes_first() -> None:
+    text = "def f(a, b):\n    pass\n"
+    later = _insertion(13, StatementsInsertion(((2, ("    b_path = b.path",)),)))
+    earlier = _insertion(13, StatementsInsertion(((1, ("    a_path = a.path", "    import json")),)))
+    fixed, _ = apply_fixes(text, [Fix("b", FixSafety.SAFE, (later,)), Fix("a", FixSafety.SAFE, (earlier,))])
+    assert fixed == "def f(a, b):\n    a_path = a.path\n    import json\n    b_path = b.path\n    pass\n"
 
 
 def test_yaml11_scalars_are_read_as_kfp_reads_them() -> None:
