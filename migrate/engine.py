@@ -92,6 +92,7 @@ def _check_python(
     if not IMPORTS_KFP.search(text):
         # No kfp import: no rule applies. A named file still gets its syntax error, from `ast` (no LibCST).
         return (_syntax_error(text, path, rules) if explicit else []), False
+    from migrate.cst_from_ast import whitespace_reads
     from migrate.python_source import PythonProblem, PythonSource  # LibCST: only when a module is parsed
 
     try:
@@ -102,6 +103,7 @@ def _check_python(
             finding = Finding("KFP008", problem.message, path, problem.line, problem.col, problem.line, problem.col)
             return [finding], looks_like_kfp
         return [], looks_like_kfp
+    reads = whitespace_reads()
     try:
         found = _python_findings(src, rules)
     except Exception:  # a rule wanting what a quick tree leaves out (whitespace): LibCST's tree has it
@@ -111,7 +113,7 @@ def _check_python(
         found = _python_findings(src, rules)
     if found is None:
         return [], False
-    if src.quick:
+    if src.quick and whitespace_reads() != reads:  # the rules read whitespace the quick tree does not know
         found = [replace(f, fix=replace(f.fix, provisional=True)) if f.fix else f for f in found]
     return _unsuppressed(found, suppressions(text, src.lines, python=True), text, path, rules), True
 
@@ -271,11 +273,13 @@ def fix_text(
 
     for _ in range(MAX_PASSES):
         if quick and is_python(path):  # (YAML has no quick tree: its findings are exact already)
-            fixable = {f.code for f in check(current, exact=False) if applicable(f.fix, unsafe)}
+            findings = check(current, exact=False)
+            fixable = {f.code for f in findings if applicable(f.fix, unsafe)}
             if not fixable:
                 break
-            # Only the rules with a fix to apply find it again on LibCST's tree: the others add no fix.
-            findings = check_text(current, path, _fixing(rules, fixable), foreign=foreign)
+            if any_provisional(findings):
+                # Only the rules with a fix to apply find it again on LibCST's tree: the others add no fix.
+                findings = check_text(current, path, _fixing(rules, fixable), foreign=foreign)
         else:
             findings = check(current)
         fixes = [f.fix for f in findings if f.fix is not None and applicable(f.fix, unsafe)]

@@ -18,6 +18,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from migrate.callers import NO_CROSS_FILE, CrossFile
+from migrate.cst_from_ast import record_read
 from migrate.lines import PYTHON_LINE_BREAK, LineIndex
 from migrate.python_tree import Parents, Tree
 
@@ -118,6 +119,9 @@ def reading(src: PythonSource) -> Iterator[None]:
 
 
 _CODEGEN = cst.Module([])  # how `code_for_node` writes a node outside any module
+# What `code_for_node` writes otherwise than as written: blocks, re-indented. (It writes other nodes as written,
+# by definition of LibCST's spans.)
+_REINDENTED = (cst.BaseCompoundStatement, cst.BaseSuite, cst.Module)
 
 
 def node_code(node: cst.CSTNode, as_written: bool = True) -> str:
@@ -127,7 +131,10 @@ def node_code(node: cst.CSTNode, as_written: bool = True) -> str:
     for src in _reading:
         if (as_written or src.quick) and src.owns(node):
             start, end = src.span(node)
-            return src.text[start:end]
+            code = src.text[start:end]
+            if not as_written and isinstance(node, _REINDENTED) and ("\n" in code or "\r" in code):
+                record_read()  # LibCST's code generation of its tree would re-indent this: not the same text
+            return code
     return _CODEGEN.code_for_node(node)
 
 

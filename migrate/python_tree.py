@@ -17,6 +17,9 @@ from typing import Any
 
 import libcst as cst
 
+from migrate.unknown_whitespace import forget_reads
+from migrate.unknown_whitespace import reads as whitespace_reads
+
 # --- children in LibCST's order ---------------------------------------------------------------------------
 
 # The fields each node class visits, in visiting order; None where a field is visited only sometimes
@@ -48,9 +51,11 @@ class _FieldOrder(cst.CSTVisitor):
 
 def _child_fields(node: cst.CSTNode) -> tuple[str, ...] | None:
     probe = _FieldOrder()
+    reads = whitespace_reads()
     # A quick tree's whitespace may not validate: the fields are visited before the node is rebuilt.
     with contextlib.suppress(cst.CSTValidationError):
         node._visit_and_replace_children(probe)
+    forget_reads(reads)  # (only the names of the fields count, the same on every tree)
     fields = tuple(dict.fromkeys(probe.fields))
     # A field the method names but this node did not visit is visited conditionally: order unknown.
     named = {f.name for f in dataclasses.fields(node)}
@@ -87,13 +92,28 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return found
 
 
-def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """`node` and every node below it, in the order LibCST visits them."""
+def descendants(node: cst.CSTNode, whitespace: bool = False) -> Iterator[cst.CSTNode]:
+    """`node` and every node below it, in the order LibCST visits them; whitespace only with `whitespace`."""
+    below = children if whitespace else kids
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(reversed(children(current)))
+        stack.extend(reversed(below(current)))
+
+
+def kids(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """`children(node)` but whitespace, newlines and comments: the fields holding them are not read (a quick
+    tree's stand-ins count reads, `migrate.unknown_whitespace`)."""
+    kind = type(node)
+    return (_KIDS.get(kind) or _kids_of(kind, node))(node)
+
+
+def _kids_by_visit(node: cst.CSTNode) -> list[cst.CSTNode]:
+    reads = whitespace_reads()
+    found = [kid for kid in node.children if type(kid) not in _NOT_NODES]
+    forget_reads(reads)  # whitespace was visited, but only to be left out: nothing of it is in `found`
+    return found
 
 
 # Whitespace, newlines and comments: over half of a module's nodes, with only more of them below, and no rule
@@ -119,8 +139,8 @@ def declares_whitespace(annotation: str) -> bool:
 def _kids_of(kind: type[cst.CSTNode], node: cst.CSTNode) -> Callable[[cst.CSTNode], list[cst.CSTNode]]:
     fields = _CHILD_FIELDS[kind] if kind in _CHILD_FIELDS else _child_fields(node)
     if fields is None:
-        _KIDS[kind] = lambda node: [kid for kid in node.children if type(kid) not in _NOT_NODES]
-        return _KIDS[kind]
+        _KIDS[kind] = _kids_by_visit
+        return _kids_by_visit
     declared = {field.name: str(field.type) for field in dataclasses.fields(node)}
     lines = ["def kids(node):", "    found = []"]
     for name in fields:
@@ -192,7 +212,7 @@ class Tree:
     @cached_property
     def _whitespace_parents(self) -> dict[int, cst.CSTNode]:
         found: dict[int, cst.CSTNode] = {}
-        for node in descendants(self.module):
+        for node in descendants(self.module, whitespace=True):
             for kid in children(node):
                 if type(kid) in _WHITESPACE:
                     found[id(kid)] = node
@@ -309,6 +329,7 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     if methods is None:
         node.visit(visitor)
         return
+    below = kids if _WHITESPACE_NAMES.isdisjoint(methods) else children
     stack: list[tuple[cst.CSTNode, bool]] = [(node, False)]
     while stack:
         current, leaving = stack.pop()
@@ -320,4 +341,4 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
         if leave is not None:
             stack.append((current, True))
         if visit is None or visit(visitor, current) is not False:
-            stack.extend((child, False) for child in reversed(children(current)))
+            stack.extend((child, False) for child in reversed(below(current)))

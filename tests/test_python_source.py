@@ -82,7 +82,7 @@ class _CommentRecorder(_Recorder):
 def test_children_and_order_are_libcsts(name: str, text: str) -> None:
     src = PythonSource(text, "m.py")
     count = 0
-    for node in descendants(src.module):
+    for node in descendants(src.module, whitespace=True):
         mine, theirs = children(node), node.children
         assert [id(n) for n in mine] == [id(n) for n in theirs], type(node).__name__
         count += 1
@@ -94,7 +94,7 @@ def test_children_and_order_are_libcsts(name: str, text: str) -> None:
             return True
 
     src.module.visit(Order())
-    assert order == [id(n) for n in descendants(src.module)]
+    assert order == [id(n) for n in descendants(src.module, whitespace=True)]
     assert count == len(order)
 
 
@@ -122,7 +122,9 @@ def test_parents_and_spans_are_libcsts(name: str, text: str) -> None:
 def test_walks_make_libcsts_calls(name: str, text: str) -> None:
     src = PythonSource(text, "m.py")
     roots: list[cst.CSTNode] = [src.module, *src.module.body]
-    roots += [n for n in descendants(src.module) if isinstance(n, cst.Call | cst.IndentedBlock | cst.Comment)]
+    roots += [
+        n for n in descendants(src.module, whitespace=True) if isinstance(n, cst.Call | cst.IndentedBlock | cst.Comment)
+    ]
     for visitor_class in (_Recorder, _CommentRecorder):
         for root in roots:
             expected, by_tree, direct = visitor_class(), visitor_class(), visitor_class()
@@ -206,7 +208,7 @@ SPAN_SOURCES = _span_sources()
 def test_offsets_found_a_statement_at_a_time_are_the_whole_generations(name: str, text: str) -> None:
     module = cst.parse_module(text)
     whole = _offsets(module)
-    nodes = list(descendants(module))
+    nodes = list(descendants(module, whitespace=True))
     numbered = [node for node in nodes[1:] if type(node) not in _WHITESPACE]
     # Questions in any order: what is already placed decides how the next statement is placed.
     shuffled = numbered[:]
@@ -248,7 +250,7 @@ def test_only_the_statements_holding_a_node_are_generated() -> None:
     call = next(node for node in descendants(branch.body) if isinstance(node, cst.Call))
     assert text[slice(*parsed.span(call) or (0, 0))] == "f(y)"
     assert not parsed.offsets.complete
-    assert set(parsed.offsets.found) == {id(node) for node in descendants(branch.body.body[0])}
+    assert set(parsed.offsets.found) == {id(node) for node in descendants(branch.body.body[0], whitespace=True)}
     # `    y = 1` twice: placed after the pipeline's head, past the first one.
     parsed = _Parsed(text, module)
     assert parsed.span(after) == (text.rindex("y = 1"), len(text) - 1)

@@ -1,8 +1,8 @@
 """A check on a quick tree (built from `ast` by migrate.cst_from_ast) finds exactly what the LibCST tree finds.
 
 Compared for every Python fixture and rule example with every Python rule: code, message, place, severity,
-and whether there is a fix and how safe it is. Only the fixes' edits may differ (`Fix.provisional`), and
-`fix` with quick re-checks writes the same text as without.
+and whether there is a fix and how safe it is; the fixes' edits too, unless rules read whitespace the quick tree
+does not know (then the fix is `provisional`). `fix` with quick re-checks writes the same text as without.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from migrate import python_source
 from migrate.engine import check_text, fix_text
-from migrate.model import Finding, FixSafety, Located, PythonRule, Severity
+from migrate.model import Edit, Finding, FixSafety, Located, PythonRule, Severity, any_provisional
 from migrate.registry import all_rules
 from tests.conftest import FIXTURES
 
@@ -56,6 +56,22 @@ def test_quick_findings_are_libcst_findings(name: str) -> None:
     quick = check_text(text, "module.py", PYTHON_RULES, quick=True)
     assert _seen(quick) == _seen(exact)
     assert not any(f.fix and f.fix.provisional for f in exact)
+    # A fix found without reading the whitespace the quick tree does not know is LibCST's fix, edits and all.
+    assert _edits(quick) == [edits if not provisional else None for edits, provisional in _edits(exact, quick)]
+
+
+def _edits(findings: list[Finding], quick: list[Finding] | None = None) -> list:
+    if quick is None:
+        return [None if f.fix is None or f.fix.provisional else f.fix.edits for f in findings]
+    return [
+        (f.fix and f.fix.edits, q.fix is not None and q.fix.provisional) for f, q in zip(findings, quick, strict=True)
+    ]
+
+
+def test_most_quick_fixes_are_exact() -> None:
+    """Quick trees save `fix` a LibCST parse only where rules read no whitespace: most fixes."""
+    fixes = [f.fix for text in TEXTS.values() for f in check_text(text, "module.py", PYTHON_RULES, quick=True) if f.fix]
+    assert sum(not fix.provisional for fix in fixes) > 0.8 * len(fixes)
 
 
 def test_most_examples_get_a_quick_tree() -> None:
@@ -79,8 +95,12 @@ def test_a_text_ast_rejects_is_reported_as_without_quick() -> None:
     assert check_text(text, "m.py", PYTHON_RULES, quick=True) == check_text(text, "m.py", PYTHON_RULES)
 
 
-def test_fixes_found_quick_are_provisional_and_never_applied(tmp_path: Path) -> None:
-    name = next(n for n in sorted(TEXTS) if n.endswith(".in.py") and _quick_built(TEXTS[n]))
+def _provisional(name: str) -> bool:
+    return any_provisional(check_text(TEXTS[name], "module.py", PYTHON_RULES, quick=True))
+
+
+def test_fixes_found_reading_whitespace_are_provisional_and_never_applied(tmp_path: Path) -> None:
+    name = next(n for n in sorted(TEXTS) if n.endswith(".in.py") and _quick_built(TEXTS[n]) and _provisional(n))
     findings = check_text(TEXTS[name], "module.py", PYTHON_RULES, quick=True)
     fixed = [f for f in findings if f.fix is not None]
     assert fixed and all(f.fix is not None and f.fix.provisional for f in fixed)
@@ -104,6 +124,52 @@ class _NeedsWhitespace(PythonRule):
         comment = statement.trailing_whitespace.comment
         assert comment is not None
         yield Located(*src.span(comment), "a comment")
+
+
+class _ReadsBlankLines(PythonRule):
+    """Places its fix by the blank lines before a statement, which a quick tree does not know."""
+
+    code = "KFP998"
+    name = "reads-blank-lines"
+    summary = message = rationale = "test only"
+    severity = Severity.INFO
+    fix_safety = FixSafety.SAFE
+
+    def check(self, src: python_source.PythonSource) -> Iterator[Located]:
+        statement = src.module.body[-1]
+        assert isinstance(statement, cst.SimpleStatementLine)
+        at = src.span(statement)[0] - len(statement.leading_lines)
+        yield Located(at, at, "here", self.fix(Edit(at, at, "# here\n")))
+
+
+@pytest.mark.parametrize("read", ["len", "isinstance", "iterate", "code"])
+def test_a_fix_that_read_whitespace_is_provisional(read: str) -> None:
+    class Rule(_ReadsBlankLines):
+        def check(self, src: python_source.PythonSource) -> Iterator[Located]:
+            statement = src.module.body[-1]
+            assert isinstance(statement, cst.SimpleStatementLine)
+            if read == "len":
+                len(statement.leading_lines)
+            elif read == "isinstance":
+                isinstance(statement.trailing_whitespace.newline, cst.Newline)
+            elif read == "iterate":
+                list(src.module.header)
+            else:
+                python_source.node_code(src.module.body[1], as_written=False)
+            yield Located(0, 0, "here", self.fix(Edit(0, 0, "# here\n")))
+
+    text = "import kfp\nif kfp:\n    pass\n\n\nx = 1\n"
+    assert python_source.PythonSource(text, "m.py", quick=True).quick
+    assert any_provisional(check_text(text, "m.py", [Rule], quick=True))
+    untouched = check_text(text, "m.py", [_NoWhitespace], quick=True)
+    assert untouched and not any_provisional(untouched)
+
+
+class _NoWhitespace(_ReadsBlankLines):
+    def check(self, src: python_source.PythonSource) -> Iterator[Located]:
+        python_source.node_code(src.module.body[1], as_written=True)
+        python_source.node_code(src.module.body[1].test, as_written=False)
+        yield Located(0, 0, "here", self.fix(Edit(0, 0, "# here\n")))
 
 
 def test_a_rule_a_quick_tree_cannot_serve_gets_libcsts_tree() -> None:

@@ -1,7 +1,7 @@
 """LibCST nodes made without their constructors: `object.__new__` and the slots set directly.
 
 A constructor validates its node, and most of LibCST's parse time is building nodes. Whitespace fields get
-shared defaults (they are not the text's: nothing reads them in a quick tree)."""
+shared stand-ins that count their reads (`migrate.unknown_whitespace`): they are not the text's."""
 
 from __future__ import annotations
 
@@ -12,28 +12,29 @@ from typing import Any
 import libcst as cst
 
 from migrate.python_tree import declares_whitespace
+from migrate.unknown_whitespace import NO_LINES, UnknownWhitespace
 
 # One space: LibCST's validation (run when `visit` or `children` rebuilds a node) wants one after keywords
 # and around some operators, and nowhere forbids it.
-WS = cst.SimpleWhitespace(" ")
-TRAILING = cst.TrailingWhitespace()
-NEWLINE = cst.Newline()
+WS: Any = UnknownWhitespace(cst.SimpleWhitespace(" "))
+TRAILING: Any = UnknownWhitespace(cst.TrailingWhitespace())
+NEWLINE: Any = UnknownWhitespace(cst.Newline())
 DEFAULT = cst.MaybeSentinel.DEFAULT
 
 
-WS_EMPTY = cst.SimpleWhitespace("")
+WS_EMPTY: Any = UnknownWhitespace(cst.SimpleWhitespace(""))
 _EMPTY_FIELDS = {"whitespace_after_type_parameters"}  # validation wants these empty
 
 
 def _default(annotation: str) -> object:
     if "Sequence" in annotation:
-        return ()
+        return NO_LINES
     if "TrailingWhitespace" in annotation:
         return TRAILING
     if "Newline" in annotation:
         return NEWLINE
     if "Comment" in annotation:
-        return None
+        raise TypeError(f"no stand-in for a field of type {annotation}")
     return WS
 
 

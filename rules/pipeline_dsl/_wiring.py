@@ -18,6 +18,7 @@ from enum import Enum
 import libcst as cst
 
 from migrate.callers import LITERAL_TYPES, LOADERS, URI, path_literal
+from migrate.cst_from_ast import forget_reads, whitespace_reads
 from migrate.python_source import PythonProblem, PythonSource, reading
 from migrate.yaml_source import YamlProblem, YamlSource
 from rules._python import (
@@ -472,6 +473,16 @@ def _foreign_interface(path: str, text: str, symbol: str, quick: bool) -> Interf
 
 
 def _interfaces(path: str, text: str, quick: bool) -> dict[str, Interface]:
+    if quick:
+        reads = whitespace_reads()
+        found = _interfaces_on(path, text, quick=True)
+        if whitespace_reads() == reads:
+            return found
+        forget_reads(reads)  # (of a tree dropped: the module being checked did not read them)
+    return _interfaces_on(path, text, quick=False)
+
+
+def _interfaces_on(path: str, text: str, quick: bool) -> dict[str, Interface]:
     try:
         src = PythonSource(text, path, quick=quick)
     except PythonProblem:
