@@ -119,9 +119,6 @@ def reading(src: PythonSource) -> Iterator[None]:
 
 
 _CODEGEN = cst.Module([])  # how `code_for_node` writes a node outside any module
-# What `code_for_node` writes otherwise than as written: blocks, re-indented. (It writes other nodes as written,
-# by definition of LibCST's spans.)
-_REINDENTED = (cst.BaseCompoundStatement, cst.BaseSuite, cst.Module)
 
 
 def node_code(node: cst.CSTNode, as_written: bool = True) -> str:
@@ -132,9 +129,20 @@ def node_code(node: cst.CSTNode, as_written: bool = True) -> str:
         if (as_written or src.quick) and src.owns(node):
             start, end = src.span(node)
             code = src.text[start:end]
-            if not as_written and isinstance(node, _REINDENTED) and ("\n" in code or "\r" in code):
+            if not as_written and ("\n" in code or "\r" in code):
                 record_read()  # LibCST's code generation of its tree would re-indent this: not the same text
             return code
+    return _CODEGEN.code_for_node(node)
+
+
+def value_code(node: cst.BaseExpression) -> str:
+    """Code that evaluates to what the expression `node` does: as written on a quick tree, else LibCST's code
+    generation (cheaper than offsets). The two differ at most in how continuation lines are indented, which
+    no value depends on (a string's lines are its token's, written as they are)."""
+    for src in _reading:
+        if src.quick and src.owns(node):
+            start, end = src.span(node)
+            return src.text[start:end]
     return _CODEGEN.code_for_node(node)
 
 

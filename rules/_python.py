@@ -16,7 +16,7 @@ from typing import Any
 import libcst as cst
 
 from migrate.callers import LITERAL_TYPES, URI
-from migrate.python_source import PythonSource, node_code
+from migrate.python_source import PythonSource, node_code, value_code
 from rules._yaml import ARTIFACT_CLASSES, PARAMETER_TYPES
 
 V1_MARKERS = frozenset(
@@ -436,7 +436,7 @@ _SHAREABLE = frozenset({str, bytes, int, float, complex, bool, type(None)})
 def _code(node: cst.BaseExpression) -> str:
     if isinstance(node, _TOKENS) and not node.lpar and not node.rpar:
         return node.value
-    return node_code(node, as_written=False)
+    return value_code(node)
 
 
 def _callee(expr: cst.BaseExpression) -> cst.BaseExpression:

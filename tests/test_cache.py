@@ -236,9 +236,9 @@ def test_a_report_showing_edits_never_takes_provisional_fixes_from_the_cache(
     tmp_path: Path, processed: list[str]
 ) -> None:
     """A text check stores fixes found on a quick tree; a JSON check needs their edits: it parses again where a
-    rule read whitespace the quick tree does not know (a ContainerOp's fix, placed after its blank lines)."""
+    rule read whitespace the quick tree does not know (KFP213 writes a dict over several lines as LibCST does)."""
     root = _tree(tmp_path)
-    (root / "op.py").write_bytes((FIXTURES / "KFP301" / "simple_op.in.py").read_bytes())
+    (root / "op.py").write_bytes((FIXTURES / "KFP213" / "nested_multiline_dict.in.py").read_bytes())
     quick = _run(root, tmp_path / "cache", keep_text=False)
     assert any(f.fix and f.fix.provisional for r in quick for f in r.findings if r.path.endswith("op.py"))
     assert not any(f.fix and f.fix.provisional for r in quick for f in r.findings if r.path.endswith("pipe.py"))

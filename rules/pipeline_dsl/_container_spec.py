@@ -229,15 +229,14 @@ def top_statement(src: PythonSource, node: cst.CSTNode) -> cst.CSTNode:
 
 
 def insertion_point(src: PythonSource, statement: cst.CSTNode) -> int:
-    """The start of the statement's line, above the comment lines that sit right on top of it."""
+    """The start of the module-level statement's line, above the comment lines that sit right on top of it:
+    its own (LibCST gives the first statement's to the module's header, and deeper ones to the block before).
+    Read from the text, the same on a quick tree (which does not know the comments) as on LibCST's."""
     decorators = getattr(statement, "decorators", ())
-    start = src.line_start(src.span(decorators[0] if decorators else statement)[0])
-    leading = getattr(statement, "leading_lines", ())
-    line = src.position(start)[0]
-    for empty in reversed(leading):
-        if empty.comment is None:
-            break
-        line -= 1
+    line = src.position(src.span(decorators[0] if decorators else statement)[0])[0]
+    if statement is not src.module.body[0]:
+        while line > 1 and src.text.startswith("#", src.line_starts[line - 2]):
+            line -= 1
     return src.line_starts[line - 1]
 
 

@@ -149,10 +149,21 @@ def prologue(
         if at == len(src.text) and not src.text.endswith(("\n", "\r")):
             return _inserting(at, with_fields(block, newline_first=True))
         return _inserting(at, block)
-    first = statements[0] if statements else body.body[0]
-    leading = len(first.leading_lines) if isinstance(first, cst.SimpleStatementLine | cst.BaseCompoundStatement) else 0
-    line = src.position(src.span(first)[0])[0] - leading
+    # Above the blank and comment lines over the first statement (the lines after the header; read from the text,
+    # which a quick tree's whitespace does not hold).
+    first = body.body[0]
+    decorators = getattr(first, "decorators", ())
+    line = src.position(src.span(decorators[0] if decorators else first)[0])[0]
+    while line > 1 and _blank_or_comment(src, line - 1):
+        line -= 1
     return _inserting(src.line_starts[line - 1], block)
+
+
+def _blank_or_comment(src: PythonSource, line: int) -> bool:
+    start = src.line_starts[line - 1]
+    end = src.line_starts[line] if line < len(src.line_starts) else len(src.text)
+    content = src.text[start:end].strip(" \t\f\r\n")
+    return not content or content.startswith("#")
 
 
 def _binds_parameter(statement: cst.BaseStatement, params: frozenset[str]) -> bool:
