@@ -183,7 +183,19 @@ def _unsuppressed(
         if _selected("KFP009", rules):
             selected = {rule.code for rule in rules}
             findings.extend(unused(text, path, found, used, selected, known_codes()))
-    return sorted(findings, key=Finding.sort_key)
+    return sorted(_without_unmet_requirements(findings), key=Finding.sort_key)
+
+
+def _without_unmet_requirements(findings: list[Finding]) -> list[Finding]:
+    """A fix whose `requires` are not all fixes of findings here (a rule not selected, a finding suppressed)
+    cannot be applied: the finding is left without it."""
+    while True:
+        # (the fixes required are as their rule made them: not provisional)
+        present = {replace(f.fix, provisional=False) for f in findings if f.fix is not None}
+        unmet = [f for f in findings if f.fix is not None and not present.issuperset(f.fix.requires)]
+        if not unmet:
+            return findings
+        findings = [replace(f, fix=None) if f in unmet else f for f in findings]
 
 
 def known_codes() -> set[str]:
@@ -219,23 +231,45 @@ def _joined(edits: Iterable[Edit]) -> list[Edit]:
 
 
 def chosen_fixes(fixes: Sequence[Fix]) -> list[Fix]:
-    """The fixes one pass applies: each conflicts with no fix taken before it, in order of its first edit.
-    Insertions that join (`Edit.joins`) do not conflict."""
+    """The fixes one pass applies: each conflicts with no fix taken before it, in order of its first edit, and
+    comes with every fix it `requires` (those first: a fix is taken once they are). Insertions that join
+    (`Edit.joins`) do not conflict."""
     taken: list[Edit] = []
     chosen: list[Fix] = []
-    for fix in sorted(fixes, key=lambda f: min((e.start, e.end) for e in f.edits)):
-        edits = fix.edits
-        if any(_conflict(edit, other) for edit in edits for other in taken):
-            continue
-        if any(_conflict(a, b) for i, a in enumerate(edits) for b in edits[i + 1 :]):
-            continue
-        taken.extend(edits)
-        chosen.append(fix)
+    waiting = sorted(fixes, key=lambda f: min((e.start, e.end) for e in f.edits))
+    while waiting:
+        held: list[Fix] = []
+        for fix in waiting:
+            if fix.requires and not all(required in chosen for required in fix.requires):
+                held.append(fix)
+                continue
+            edits = fix.edits
+            if any(_conflict(edit, other) for edit in edits for other in taken):
+                continue
+            if any(_conflict(a, b) for i, a in enumerate(edits) for b in edits[i + 1 :]):
+                continue
+            taken.extend(edits)
+            chosen.append(fix)
+        if len(held) == len(waiting):
+            break  # what they require is not taken this pass
+        waiting = held
     return chosen
 
 
 def _conflict(a: Edit, b: Edit) -> bool:
-    return not a.joins(b) and _overlaps((a.start, a.end), (b.start, b.end))
+    if a.joins(b) or _inserted_beside_deletion(a, b) or _inserted_beside_deletion(b, a):
+        return False
+    return _overlaps((a.start, a.end), (b.start, b.end))
+
+
+def _inserted_beside_deletion(insertion: Edit, deletion: Edit) -> bool:
+    """Text inserted at either end of a deletion: the same result whichever is taken as first."""
+    return (
+        insertion.start == insertion.end
+        and not deletion.text
+        and deletion.start < deletion.end
+        and insertion.start in (deletion.start, deletion.end)
+    )
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:

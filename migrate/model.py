@@ -128,6 +128,9 @@ class Fix:
     safety: FixSafety
     edits: tuple[Edit, ...]
     creates: tuple[NewFile, ...] = ()  # written by the runner, never over a different existing file
+    # Fixes this one is applied with, never without (its edits alone would break the code): a usage rewritten
+    # with the parameters it depends on, an import dropped with its last uses. One pass applies them together.
+    requires: tuple[Fix, ...] = ()
     # Found on a tree built from `ast` (a check that shows no edits): whether there is a fix, and how safe, is
     # exact; its edits are not, so they are never applied or shown (`fix` finds them again with LibCST).
     provisional: bool = False

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from migrate import engine as engine_module
 from migrate.engine import apply_fixes, check_text, fix_text
 from migrate.model import Edit, Fix, FixSafety, ImportInsertion, StatementsInsertion
 from migrate.registry import all_rules
 from migrate.runner import Candidate, Options, discover, run
+from tests.conftest import FIXTURES
 
 ALL = all_rules()
 UNTYPED = "name: t\ninputs:\n- {name: a}  # keep me\nimplementation:\n  container:\n    image: alpine\n    command: [echo, {inputValue: a}]\n"
@@ -152,6 +154,46 @@ def test_first_statements_join_in_their_order_whichever_fix_comes_first() -> Non
     earlier = _insertion(13, StatementsInsertion(((1, ("    a_path = a.path", "    import json")),)))
     fixed, _ = apply_fixes(text, [Fix("b", FixSafety.SAFE, (later,)), Fix("a", FixSafety.SAFE, (earlier,))])
     assert fixed == "def f(a, b):\n    a_path = a.path\n    import json\n    b_path = b.path\n    pass\n"
+
+
+def test_a_fix_is_applied_only_with_every_fix_it_requires() -> None:
+    first = Fix("a", FixSafety.SAFE, (Edit(0, 1, "A"),))
+    second = Fix("b", FixSafety.SAFE, (Edit(1, 2, "B"),), requires=(first,))
+    third = Fix("c", FixSafety.SAFE, (Edit(2, 3, "C"),), requires=(second,))
+    assert apply_fixes("abcd", [third, second, first]) == ("ABCd", 3)
+    assert apply_fixes("abcd", [third, second]) == ("abcd", 0)
+    blocked = Fix("x", FixSafety.SAFE, (Edit(0, 0, "X"),))  # taken first: `first` conflicts, so `second` waits
+    assert apply_fixes("abcd", [blocked, first, second]) == ("Xabcd", 1)
+
+
+def test_an_insertion_beside_a_deletion_does_not_conflict() -> None:
+    deletion = Fix("d", FixSafety.SAFE, (Edit(2, 4, ""),))
+    after, before = Fix("a", FixSafety.SAFE, (Edit(4, 4, "X"),)), Fix("b", FixSafety.SAFE, (Edit(2, 2, "Y"),))
+    assert apply_fixes("abcdef", [deletion, after, before]) == ("abYXef", 3)
+    replacing = Fix("r", FixSafety.SAFE, (Edit(2, 4, "Z"),))
+    assert apply_fixes("abcdef", [replacing, after])[1] == 1
+
+
+WAITING = (FIXTURES / "KFP202" / "waits_for_file_parameters.in.py").read_text()
+
+
+def test_a_factory_and_its_file_parameters_are_fixed_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    passes = []
+    real = engine_module.apply_fixes
+    monkeypatch.setattr(engine_module, "apply_fixes", lambda text, fixes: passes.append(1) or real(text, fixes))
+    outcome = fix_text(WAITING, "m.py", ALL)
+    assert outcome.fixed is not None and "create_component_from_func" not in outcome.fixed
+    assert len(passes) == 1
+
+
+def test_a_fix_whose_requirement_is_suppressed_or_not_selected_has_none() -> None:
+    maker = next(f for f in check_text(WAITING, "m.py", ALL) if f.code == "KFP202" and f.line == 8)
+    assert maker.fix is not None and maker.fix.requires
+    suppressed = WAITING.replace("-> int:\n", "-> int:  # noqa: KFP203\n", 1)
+    assert suppressed != WAITING
+    for text, rules in ((suppressed, ALL), (WAITING, [r for r in ALL if r.code == "KFP202"])):
+        again = next(f for f in check_text(text, "m.py", rules) if f.code == "KFP202" and f.line == 8)
+        assert again.fix is None
 
 
 def test_yaml11_scalars_are_read_as_kfp_reads_them() -> None:

@@ -276,7 +276,8 @@ def _value_to_file(
 def _imports_tempfile(func: cst.FunctionDef) -> bool:
     body = func.body
     return isinstance(body, cst.IndentedBlock) and any(
-        isinstance(s, cst.SimpleStatementLine) and code(s).strip() == "import tempfile" for s in body.body
+        isinstance(s, cst.SimpleStatementLine) and len(s.body) == 1 and code(s.body[0]) == "import tempfile"
+        for s in body.body
     )
 
 

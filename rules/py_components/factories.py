@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace as with_fields
 
 import libcst as cst
 
-from migrate.model import Edit, Example, FixSafety, Located, PythonRule, Severity
+from migrate.model import Edit, Example, Fix, FixSafety, Located, PythonRule, Severity
 from migrate.python_source import PythonSource
+from migrate.python_tree import descendants
 from rules._python import (
     V1_COMPONENT_MODULES,
     Component,
@@ -20,6 +22,7 @@ from rules._python import (
 )
 from rules.py_components._convert import is_v1_file_port
 from rules.py_components._edits import Imports, code, replace, used_names
+from rules.py_components.paths import file_parameter_fixes
 
 # Positional parameters after `func` (SOURCE K1 `_python_op.py`).
 _POSITIONAL = {
@@ -127,20 +130,28 @@ class V1ComponentApi(PythonRule):
 
     def check(self, src: PythonSource) -> Iterator[Located]:
         module = kfp_module(src)
+        made: list[tuple[Maker, Fix]] = []
         for component in module.components:
             for maker in component.makers:
                 if maker.qualified.rpartition(".")[0] in V1_COMPONENT_MODULES:
-                    yield self._maker(module, component, maker)
+                    located = self._maker(module, component, maker)
+                    if located.fix is not None:
+                        made.append((maker, located.fix))
+                    yield located
         for statement, bindings in _v1_import_statements(module):
-            yield self._import(module, statement, bindings)
+            yield self._import(module, statement, bindings, made)
 
     def _maker(self, module: KfpModule, component: Component, maker: Maker) -> Located:
         what = f"`{maker.qualified.rpartition('.')[2]}`"
         node: cst.CSTNode = maker.node.decorator if isinstance(maker.node, cst.Decorator) else maker.node.func
-        pending = [p.name for p in component.ports if is_v1_file_port(p)]
-        if pending:
-            note = f" (rewrite the file parameters {', '.join(f'`{n}`' for n in pending)} first)"
-            return self.at(module.src, node, None, what=what, note=note)
+        pending = [p for p in component.ports if is_v1_file_port(p)]
+        # The file parameters' rewrites (KFP203-206, KFP217) come with this one, in the same pass.
+        parameter_fixes = file_parameter_fixes(module, component) if pending else None
+        requires = [parameter_fixes.fix_of(p) for p in pending] if parameter_fixes else []
+        names = ", ".join(f"`{p.name}`" for p in pending)
+        if None in requires:
+            return self.at(module.src, node, None, what=what, note=f" (rewrite the file parameters {names} first)")
+        along = f" (fixed along with the file parameters {names})" if pending else ""
         blocking = [name for name, _ in unmapped(maker) if name != "annotations"]
         if blocking:
             note = f" (`{'`, `'.join(blocking)}` has no kfp 2 equivalent, see KFP215)"
@@ -148,34 +159,105 @@ class V1ComponentApi(PythonRule):
         imports = Imports(module)
         edits = _rewrite_maker(module, maker, imports.ref("kfp.dsl.component", through_module=True))
         dropped = [name for name, _ in unmapped(maker)]
+        required = tuple(dict.fromkeys(fix for fix in requires if fix is not None))
         safety = FixSafety.UNSAFE if dropped else FixSafety.SAFE
         title = "Use `dsl.component`" + (" and drop `annotations=`" if dropped else "")
-        fix = self.fix(*edits, *imports.edits(), safety=safety, title=title)
-        return self.at(module.src, node, fix, what=what, note="")
+        fix = self.fix(*edits, *imports.edits(), safety=_weakest(safety, required), title=title)
+        return self.at(module.src, node, with_fields(fix, requires=required), what=what, note=along)
 
-    def _import(self, module: KfpModule, statement: cst.ImportFrom, bindings: list[ImportBinding]) -> Located:
+    def _import(
+        self, module: KfpModule, statement: cst.ImportFrom, bindings: list[ImportBinding], made: list[tuple[Maker, Fix]]
+    ) -> Located:
         gone = [b for b in bindings if b.qualified.rpartition(".")[2] not in V2_COMPONENTS_NAMES]
-        names = ", ".join(f"`{b.qualified.rpartition('.')[2]}`" for b in gone)
-        used = used_names(module.src)
-        blocking = [b.local for b in gone if b.local in used and b.qualified.rpartition(".")[2] not in _MOVED_TO_DSL]
+        what = "Importing " + ", ".join(f"`{b.qualified.rpartition('.')[2]}`" for b in gone)
+        src = module.src
+        used = used_names(src)
+        # A name whose every use another fix rewrites (a factory, a file parameter's annotation) is gone after
+        # them: this fix requires them, and one pass applies them all.
+        cover = _covering_fixes(module, made)
+        after: dict[str, list[Fix | None]] = {b.local: [cover.get(id(n)) for n in _reads(src, b.local)] for b in gone}
+        gone_after = {local for local, fixes in after.items() if None not in fixes}
+        required = tuple(dict.fromkeys(fix for fixes in after.values() for fix in fixes if fix is not None))
+        blocking = [b.local for b in gone if b.local in used and b.local not in gone_after and not _moved(b)]
         if blocking:
             note = f" (still used: {', '.join(f'`{n}`' for n in blocking)})"
-            return self.at(module.src, statement, None, what=f"Importing {names}", note=note)
-        moving = [b for b in bindings if b.qualified.rpartition(".")[2] in _MOVED_TO_DSL and b.local in used]
-        if moving and any(is_v1_file_port(p) for c in module.components for p in c.ports):
-            # Rewriting the file parameters first may leave InputPath/OutputPath unused: then they go.
-            return self.at(module.src, statement, None, what=f"Importing {names}", note=" (after the file parameters)")
-        if "#" in module.src.code(statement):  # rewritten, the statement would lose its comments
-            return self.at(
-                module.src,
-                statement,
-                None,
-                what=f"Importing {names}",
-                note=" (by hand: a rewrite would drop its comments)",
-            )
-        edit = _rewrite_import(module, statement, bindings, used)
-        fix = self.fix(edit, title="Import only what kfp 2 still has") if edit else None
-        return self.at(module.src, statement, fix, what=f"Importing {names}", note="")
+            return self.at(src, statement, None, what=what, note=note)
+        if any(_moved(b) and b.local not in gone_after and _in_v1_file_port(module, cover, b.local) for b in gone):
+            # InputPath/OutputPath still in a file parameter no fix rewrites: it may yet become unused.
+            return self.at(src, statement, None, what=what, note=" (after the file parameters)")
+        if "#" in src.code(statement):  # rewritten, the statement would lose its comments
+            return self.at(src, statement, None, what=what, note=" (by hand: a rewrite would drop its comments)")
+        edit = _rewrite_import(module, statement, bindings, used - gone_after)
+        if edit is None:
+            return self.at(src, statement, None, what=what, note="")
+        title = "Import only what kfp 2 still has"
+        fix = with_fields(self.fix(edit, title=title, safety=_weakest(FixSafety.SAFE, required)), requires=required)
+        return self.at(src, statement, fix, what=what, note="")
+
+
+def _moved(binding: ImportBinding) -> bool:
+    return binding.qualified.rpartition(".")[2] in _MOVED_TO_DSL
+
+
+def _covering_fixes(module: KfpModule, made: list[tuple[Maker, Fix]]) -> dict[int, Fix | None]:
+    """By `id` of a name read: the fix that rewrites it away, None where a human has to (a file parameter's
+    annotation that takes one)."""
+    cover: dict[int, Fix | None] = {}
+    for maker, fix in made:
+        reference = _factory_reference(maker)
+        if reference is not None:
+            cover[id(reference)] = fix
+    for component in module.components:
+        pending = [p for p in component.ports if is_v1_file_port(p) and p.param.annotation is not None]
+        if not pending:
+            continue
+        fixes = file_parameter_fixes(module, component)
+        for port in pending:
+            annotation = port.param.annotation
+            assert annotation is not None
+            port_fix = fixes.fix_of(port)
+            for node in descendants(annotation.annotation):
+                if isinstance(node, cst.Name):
+                    cover[id(node)] = port_fix
+    return cover
+
+
+def _in_v1_file_port(module: KfpModule, cover: dict[int, Fix | None], local: str) -> bool:
+    """Whether `local` is read in a file parameter's annotation."""
+    return any(id(node) in cover and cover[id(node)] is None for node in _reads(module.src, local))
+
+
+def _weakest(safety: FixSafety, required: Sequence[Fix]) -> FixSafety:
+    """A fix applied with others is as sure as the least sure of them."""
+    return (
+        FixSafety.UNSAFE
+        if safety is FixSafety.UNSAFE or any(f.safety is FixSafety.UNSAFE for f in required)
+        else safety
+    )
+
+
+def _factory_reference(maker: Maker) -> cst.Name | None:
+    """The plain name a factory is called or applied by (`create_component_from_func(...)`, `@func_to_...`)."""
+    expression = maker.node.decorator if isinstance(maker.node, cst.Decorator) else maker.node.func
+    if isinstance(expression, cst.Call):
+        expression = expression.func
+    return expression if isinstance(expression, cst.Name) else None
+
+
+def _reads(src: PythonSource, name: str) -> list[cst.Name]:
+    """Where `name` is read, outside import statements."""
+    tree = src.tree
+    names = (tree.nodes[i] for i in tree.of_name.get("Name", ()))
+    return [node for node in names if isinstance(node, cst.Name) and node.value == name and not _in_import(src, node)]
+
+
+def _in_import(src: PythonSource, node: cst.CSTNode) -> bool:
+    parent = src.parents.get(node)
+    while isinstance(parent, cst.Attribute | cst.ImportAlias | cst.AsName):
+        if isinstance(parent, cst.ImportAlias | cst.AsName):
+            return True
+        parent = src.parents.get(parent)
+    return False
 
 
 def _v1_import_statements(module: KfpModule) -> Iterator[tuple[cst.ImportFrom, list[ImportBinding]]]:

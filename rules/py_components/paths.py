@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from migrate.model import Example, Fix, FixSafety, Located, PythonRule, Severity
@@ -21,36 +22,72 @@ class _FileParameterRule(PythonRule):
     def check(self, src: PythonSource) -> Iterator[Located]:
         module = kfp_module(src)
         for component in module.components:
-            mine = [p for p in component.ports if _convert.primary_code(module, component, p) == self.code]
-            plans = [(port, _convert.plan(module, component, port)) for port in mine]
-            # One fix per safety level rewrites all of the component's parameters at once: their first
-            # statements go in one block, so a wide component converges in one pass, not one per parameter.
-            fixes: dict[FixSafety, Fix | None] = {}
-            for safety in {plan.safety for _, plan in plans} - {FixSafety.NONE}:
-                group = [(port, plan) for port, plan in plans if plan.safety is safety]
-                edits = _convert.edits(module, component, group)
-                title = self.title(*group[0]) if len(group) == 1 else self.group_title(component)
-                fixes[safety] = self.fix(*edits, safety=safety, title=title) if edits else None
-            for port, chosen in plans:
+            fixes = file_parameter_fixes(module, component)
+            for port, chosen in fixes.plans:
+                if fixes.codes[port.name] != self.code:
+                    continue
                 fields = self.fields(module, component, port, chosen)
-                yield self.at(src, port.param.name, fixes.get(chosen.safety), severity=None, **fields)
-
-    def group_title(self, component: Component) -> str:
-        return f"Rewrite the file parameters of `{component.name}` in kfp 2 form, binding the old names first"
+                fix = fixes.by_rule.get((self.code, chosen.safety))
+                yield self.at(src, port.param.name, fix, severity=None, **fields)
 
     def fields(self, module: KfpModule, component: Component, port: Port, chosen: _convert.Plan) -> dict[str, Any]:
         note = f" ({chosen.reason})" if chosen.reason else ""
         return {"param": port.name, "io": "output" if port.is_output else "input", "v1": port.v1_name, "note": note}
 
-    def title(self, port: Port, chosen: _convert.Plan) -> str:
-        target = {
-            "artifact": f"`{port.v1_name}: Input[{port.artifact_class}]`",
-            "output-artifact": f"`{port.v1_name}: Output[{port.artifact_class}]`",
-            "output-parameter": f"`{port.v1_name}: OutputPath(...)`",
-            "value": f"the value parameter `{port.v1_name}`, written to a temporary file in the body",
-            "importer": f"`{port.v1_name}: Input[{port.artifact_class}]`, fed by `dsl.importer` at the call sites",
-        }[chosen.kind]
-        return f"Make `{port.name}` {target}, binding `{port.name}` as the body's first statement"
+
+@dataclass(frozen=True)
+class FileParameterFixes:
+    """A component's file parameters (each with its plan and the code of the rule reporting it) and the fixes
+    that rewrite them: one per rule and safety level."""
+
+    plans: list[tuple[Port, _convert.Plan]]
+    codes: dict[str, str | None]  # parameter name -> rule code
+    by_rule: dict[tuple[str, FixSafety], Fix | None]
+
+    def fix_of(self, port: Port) -> Fix | None:
+        """The fix that rewrites `port`; None where it takes a human."""
+        code = self.codes.get(port.name)
+        plan = next((chosen for p, chosen in self.plans if p is port), None)
+        if code is None or plan is None:
+            return None
+        return self.by_rule.get((code, plan.safety))
+
+
+def file_parameter_fixes(module: KfpModule, component: Component) -> FileParameterFixes:
+    """The same `Fix` objects for every rule that asks (KFP202 requires them), made once per parse."""
+    key = f"file_parameter_fixes {id(component)}"
+    found = module.src.cache.get(key)
+    if isinstance(found, FileParameterFixes):
+        return found
+    codes = {p.name: _convert.primary_code(module, component, p) for p in component.ports}
+    plans = [(port, _convert.plan(module, component, port)) for port in component.ports if codes[port.name]]
+    by_rule: dict[tuple[str, FixSafety], Fix | None] = {}
+    for code, safety in sorted({(codes[p.name] or "", chosen.safety) for p, chosen in plans}):
+        if safety is FixSafety.NONE:
+            continue
+        # One fix per rule and safety level rewrites all of its parameters of the component at once: their first
+        # statements go in one block, so a wide component converges in one pass, not one per parameter.
+        group = [(port, chosen) for port, chosen in plans if codes[port.name] == code and chosen.safety is safety]
+        edits = _convert.edits(module, component, group)
+        title = _title(*group[0]) if len(group) == 1 else _group_title(component)
+        by_rule[(code, safety)] = Fix(title, safety, tuple(edits)) if edits else None
+    made = module.src.cache[key] = FileParameterFixes(plans, codes, by_rule)
+    return made
+
+
+def _group_title(component: Component) -> str:
+    return f"Rewrite the file parameters of `{component.name}` in kfp 2 form, binding the old names first"
+
+
+def _title(port: Port, chosen: _convert.Plan) -> str:
+    target = {
+        "artifact": f"`{port.v1_name}: Input[{port.artifact_class}]`",
+        "output-artifact": f"`{port.v1_name}: Output[{port.artifact_class}]`",
+        "output-parameter": f"`{port.v1_name}: OutputPath(...)`",
+        "value": f"the value parameter `{port.v1_name}`, written to a temporary file in the body",
+        "importer": f"`{port.v1_name}: Input[{port.artifact_class}]`, fed by `dsl.importer` at the call sites",
+    }[chosen.kind]
+    return f"Make `{port.name}` {target}, binding `{port.name}` as the body's first statement"
 
 
 class StrippedFileParameterName(_FileParameterRule):
