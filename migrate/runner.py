@@ -125,9 +125,12 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     rules = options.rules_for(name, python_rules=not is_python(name) or IMPORTS_KFP.search(decoded) is not None)
     from migrate.engine import check_file, fix_text  # a run the cache answers never imports the engine
 
-    # A report that shows no edits needs no LibCST tree where one built from `ast` does (`Fix.provisional`).
+    # A tree built from `ast` serves unless a rule read whitespace it does not know (`Fix.provisional`): a report
+    # that shows the fixes' edits then checks again on LibCST's.
     quick = not options.keep_text
-    findings, is_kfp = check_file(decoded, name, rules, candidate.explicit, candidate.foreign, quick)
+    findings, is_kfp = check_file(decoded, name, rules, candidate.explicit, candidate.foreign, quick=True)
+    if options.keep_text and any_provisional(findings):
+        findings, is_kfp = check_file(decoded, name, rules, candidate.explicit, candidate.foreign)
     shown = decoded if options.keep_text else None  # the text is sent back from a worker only when needed
     if not options.fix or not findings:
         return FileReport(name, tuple(findings), text=shown, kfp=is_kfp or bool(findings))
