@@ -126,25 +126,21 @@ class _NeedsWhitespace(PythonRule):
         yield Located(*src.span(comment), "a comment")
 
 
-class _ReadsBlankLines(PythonRule):
-    """Places its fix by the blank lines before a statement, which a quick tree does not know."""
+class _FixesAtTop(_NeedsWhitespace):
+    """A fix that reads no whitespace: it reads code as written, and codegen of a one-line expression."""
 
     code = "KFP998"
-    name = "reads-blank-lines"
-    summary = message = rationale = "test only"
-    severity = Severity.INFO
     fix_safety = FixSafety.SAFE
 
     def check(self, src: python_source.PythonSource) -> Iterator[Located]:
-        statement = src.module.body[-1]
-        assert isinstance(statement, cst.SimpleStatementLine)
-        at = src.span(statement)[0] - len(statement.leading_lines)
-        yield Located(at, at, "here", self.fix(Edit(at, at, "# here\n")))
+        python_source.node_code(src.module.body[1], as_written=True)
+        python_source.node_code(src.module.body[1].test, as_written=False)
+        yield Located(0, 0, "here", self.fix(Edit(0, 0, "# here\n")))
 
 
 @pytest.mark.parametrize("read", ["len", "isinstance", "iterate", "code"])
 def test_a_fix_that_read_whitespace_is_provisional(read: str) -> None:
-    class Rule(_ReadsBlankLines):
+    class ReadsWhitespace(_FixesAtTop):
         def check(self, src: python_source.PythonSource) -> Iterator[Located]:
             statement = src.module.body[-1]
             assert isinstance(statement, cst.SimpleStatementLine)
@@ -154,22 +150,15 @@ def test_a_fix_that_read_whitespace_is_provisional(read: str) -> None:
                 isinstance(statement.trailing_whitespace.newline, cst.Newline)
             elif read == "iterate":
                 list(src.module.header)
-            else:
+            else:  # an indented block's code generation is not its text
                 python_source.node_code(src.module.body[1], as_written=False)
-            yield Located(0, 0, "here", self.fix(Edit(0, 0, "# here\n")))
+            yield from super().check(src)
 
     text = "import kfp\nif kfp:\n    pass\n\n\nx = 1\n"
     assert python_source.PythonSource(text, "m.py", quick=True).quick
-    assert any_provisional(check_text(text, "m.py", [Rule], quick=True))
-    untouched = check_text(text, "m.py", [_NoWhitespace], quick=True)
+    assert any_provisional(check_text(text, "m.py", [ReadsWhitespace], quick=True))
+    untouched = check_text(text, "m.py", [_FixesAtTop], quick=True)
     assert untouched and not any_provisional(untouched)
-
-
-class _NoWhitespace(_ReadsBlankLines):
-    def check(self, src: python_source.PythonSource) -> Iterator[Located]:
-        python_source.node_code(src.module.body[1], as_written=True)
-        python_source.node_code(src.module.body[1].test, as_written=False)
-        yield Located(0, 0, "here", self.fix(Edit(0, 0, "# here\n")))
 
 
 def test_a_rule_a_quick_tree_cannot_serve_gets_libcsts_tree() -> None:
