@@ -110,12 +110,46 @@ def facts(text: str, path: str) -> Facts:
     global _recording
     _recording = recording = _Recording()
     try:
+        if _imports_no_scanned_file(text, path):
+            return Facts(ForeignCalls(()), (), tuple(recording.probes.items()))
         tree = _parse(text)
         nodes = _Nodes(tree, may_load=may_load(text)) if tree is not None else None  # walked once for both
         calls, loaded = collect(tree, path, nodes), tuple(dependencies(tree, path, nodes))
         return Facts(calls, loaded, tuple(recording.probes.items()))
     finally:
         _recording = None
+
+
+# Import statements alone on their lines: `from a.b import c` (any indentation), `import a.b as c, d`.
+_FROM_LINE = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import\b", re.MULTILINE)
+_IMPORT_LINE = re.compile(r"^[ \t]*import[ \t]+([^\n]*)", re.MULTILINE)
+_IMPORT_WORD = re.compile(r"\bimport\b")
+_ALIAS = re.compile(r"[ \t]*([\w.]+)(?:[ \t]+as[ \t]+(\w+))?[ \t]*\r?")
+
+
+def _imports_no_scanned_file(text: str, path: str) -> bool:
+    """True only when `facts` would find nothing, told from the text without a parse: no loader call, and
+    every import plainly written on its own lines naming kfp or no file found (`typing`, `json`). A text
+    where that is not plain (an `import` word elsewhere, a line `import (`) is parsed."""
+    if may_load(text) or "\\\n" in text or "\\\r" in text:
+        return False  # (a line continued may start with the `import` of a `from` on the line before)
+    froms = _FROM_LINE.findall(text)
+    imports = _IMPORT_LINE.findall(text)
+    if len(froms) + len(imports) != len(_IMPORT_WORD.findall(text)):
+        return False  # an `import` this reading did not place: in prose, after `;`, or `from .import x`
+    here = _folder(path)
+    for dots, module in froms:
+        if not module.startswith("kfp") and _candidates(here, module, len(dots)):
+            return False
+    for names in imports:
+        for alias in names.split(","):
+            found = _ALIAS.fullmatch(alias)
+            if found is None:
+                return False  # `import (`, a comment, a line continuation: parse
+            name, asname = found.groups()
+            if asname and not name.startswith("kfp") and _candidates(here, name, 0):
+                return False
+    return True
 
 
 def _parse(text: str) -> ast.Module | None:

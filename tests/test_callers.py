@@ -242,3 +242,31 @@ def test_statements_are_walked_in_the_order_of_the_whole_walk() -> None:
     kinds = (ast.Module, ast.stmt, ast.excepthandler, ast.match_case)
     assert callers._Nodes(tree).statements == [node for node in ast.walk(tree) if isinstance(node, kinds)]
     assert callers._Nodes(tree).every == list(ast.walk(tree))
+
+
+def test_a_module_importing_no_scanned_file_is_not_parsed(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (
+        "from kfp import dsl\nfrom typing import NamedTuple\nimport json as j, os\n\n\ndef f():\n    from . import x\n"
+    )
+    monkeypatch.setattr(callers, "_parse", lambda text: pytest.fail("parsed"))
+    assert callers.facts(text, str(project / "pipeline.py")).calls == callers.ForeignCalls(())
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from helpers import train\n",
+        "import helpers as h\n",
+        "import helpers\tas\th\n",
+        "x = 1; from helpers import train\n",
+        "from .import steps\n",
+        "# we import this from helpers\nfrom helpers import train\n",
+        "from helpers \\\n    import train\n",
+        "import helpers as h  # a comment after it\n",
+        "op = load_component_from_file('train.yaml')\n",
+    ],
+)
+def test_a_module_that_may_import_a_scanned_file_is_parsed(project: Path, source: str) -> None:
+    path = project / "pkg" / "mod.py" if "from ." in source else project / "pipeline.py"
+    assert not callers._imports_no_scanned_file(source, str(path))
+    facts_of(path.parent, source, path.name)
