@@ -435,7 +435,19 @@ def _run(
             results[index] = None if report is _NOT_KFP else report
         else:
             pending.append((index, candidate, content, foreign))
-    todo = [candidate for _, candidate, _, _ in pending]
+    processed = _processed([candidate for _, candidate, _, _ in pending], options, pool, progress)
+    for (index, candidate, content, foreign), report in zip(pending, processed, strict=True):
+        results[index] = report
+        _remember(cache, candidate, content, foreign, report)
+    if options.fix:
+        _after_fixed_imports(candidates, results, options, cache, pool, contents)
+    cache.save()
+    return [report for _, report in sorted(results.items()) if report is not None]
+
+
+def _processed(
+    todo: Sequence[Candidate], options: Options, pool: _Pool | None, progress: Callable[[int, int], None] | None
+) -> list[FileReport | None]:
     processed: list[FileReport | None] = []
     if pool is not None and len(todo) >= POOL_THRESHOLD:
         for report in pool.get().map(_safe_process, todo, [options] * len(todo), chunksize=8):
@@ -447,11 +459,55 @@ def _run(
             processed.append(_safe_process(candidate, options))
             if progress is not None:
                 progress(len(processed), len(todo))
-    for (index, candidate, content, foreign), report in zip(pending, processed, strict=True):
-        results[index] = report
-        _remember(cache, candidate, content, foreign, report)
-    cache.save()
-    return [report for _, report in sorted(results.items()) if report is not None]
+    return processed
+
+
+_FIXED_IMPORT_ROUNDS = 3
+
+
+def _after_fixed_imports(
+    candidates: Sequence[Candidate],
+    results: dict[int, FileReport | None],
+    options: Options,
+    cache: Cache,
+    pool: _Pool | None,
+    contents: Contents,
+) -> None:
+    """Fix again the modules that import a module this run fixed, seeing it fixed: what they pass it may now
+    need a fix, or be wrong (a type the fix declared). Without this, a second run would find more."""
+    current = list(candidates)
+    for _ in range(_FIXED_IMPORT_ROUNDS):
+        fixed = {os.path.realpath(r.path): r.fixed for r in results.values() if r is not None and r.fixed is not None}
+        again: dict[int, Candidate] = {}
+        for index, candidate in enumerate(current):
+            sources = candidate.foreign.sources
+            seen = {
+                key: replace(dependency, text=fixed[dependency.path])
+                if key.startswith("py:") and dependency.path in fixed and dependency.text != fixed[dependency.path]
+                else dependency
+                for key, dependency in sources.items()
+            }
+            if seen != sources:
+                again[index] = replace(candidate, foreign=CrossFile(candidate.foreign.calls, seen))
+        if not again:
+            return
+        reports = _processed(list(again.values()), options, pool, None)
+        for (index, candidate), report in zip(again.items(), reports, strict=True):
+            current[index] = candidate
+            results[index] = _after(results[index], report, options)
+            stamp = contents.stamp(candidate.path) if cache.path is not None else None
+            if stamp is not None:
+                _remember(cache, candidate, stamp.content, foreign_key(candidate.foreign), results[index])
+
+
+def _after(first: FileReport | None, then: FileReport | None, options: Options) -> FileReport | None:
+    """One report of a file fixed (`first`), then fixed again from where the first one left it on disk (or,
+    when nothing was written, from the start)."""
+    if first is None or then is None or not options.write or first.fixed is None:
+        return then
+    if then.fixed is None:
+        return replace(first, findings=then.findings)
+    return replace(then, applied=first.applied + then.applied, original=first.original, written=True)
 
 
 def _still_true(entry: Entry, options: Options) -> bool:

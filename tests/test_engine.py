@@ -217,3 +217,31 @@ def test_directory_symlinks_are_not_followed(tmp_path: Path) -> None:
     (tmp_path / "real" / "c.yaml").write_text(UNTYPED)
     (tmp_path / "loop").symlink_to(tmp_path)
     assert [c.path.name for c in discover([tmp_path])] == ["c.yaml"]
+
+
+COMPONENT_MODULE = (
+    "from kfp.components import create_component_from_func\n\n\n"
+    "def publish(stage: float) -> str:\n    return str(stage)\n\n\n"
+    "publish_op = create_component_from_func(publish, base_image='python:3.11')\n"
+)
+PIPELINE_MODULE = (
+    "from kfp import dsl\n\nfrom comp import publish_op\n\n\n"
+    "@dsl.pipeline(name='p')\ndef p():\n    publish_op(stage='price')\n"
+)
+
+
+@pytest.mark.parametrize("write", [True, False])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_module_importing_a_module_fixed_sees_it_fixed(tmp_path: Path, write: bool, jobs: int) -> None:
+    """kfp 1 converts `'price'` for a float input; once `fix` makes the component kfp 2's, kfp 2 does not: the
+    fix run reports it, as a check after it does (no second run finds more)."""
+    (tmp_path / "comp.py").write_text(COMPONENT_MODULE)
+    (tmp_path / "pipeline.py").write_text(PIPELINE_MODULE)
+    reports = run(list(discover([tmp_path])), Options(rules=ALL, fix=True, write=write, jobs=jobs))
+    by_name = {Path(r.path).name: r for r in reports}
+    assert [f.code for f in by_name["pipeline.py"].findings] == ["KFP318"]
+    assert by_name["comp.py"].fixed is not None and "dsl.component" in by_name["comp.py"].fixed
+    assert by_name["comp.py"].applied == 2 and by_name["pipeline.py"].fixed is None
+    if write:
+        again = run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))
+        assert sorted((Path(r.path).name, f.code) for r in again for f in r.findings) == [("pipeline.py", "KFP318")]

@@ -73,6 +73,8 @@ class PositionalTaskArgument(PythonRule):
     def check(self, src: PythonSource) -> Iterator[Located]:
         for task in wiring(src).calls:
             component = task.interface.label if task.interface else f"`{task.symbol}`"
+            # A keyword before an argument left positional would not parse: all of them, or none.
+            fixable = all(item.slot is not None for item in task.args if item.keyword is None)
             for item in task.args:
                 if item.keyword is not None:
                     continue
@@ -82,7 +84,7 @@ class PositionalTaskArgument(PythonRule):
                     yield self.at(src, item.arg, None, value=value, component=component, binding=binding)
                     continue
                 start = src.span(item.arg.value)[0]
-                fix = self.fix(Edit(start, start, f"{item.slot.name}="), input=item.slot.name)
+                fix = self.fix(Edit(start, start, f"{item.slot.name}="), input=item.slot.name) if fixable else None
                 bound = "it is input" if task.interface is not None and task.interface.typed else "kfp 1 bound it to"
                 binding = f"; {bound} `{item.slot.name}`"
                 yield self.at(src, item.arg, fix, value=value, component=component, binding=binding)
