@@ -120,10 +120,11 @@ def facts(text: str, path: str) -> Facts:
         _recording = None
 
 
-# Import statements alone on their lines: `from a.b import c` (any indentation), `import a.b as c, d`.
-_FROM_LINE = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import\b", re.MULTILINE)
-_IMPORT_LINE = re.compile(r"^[ \t]*import[ \t]+([^\n]*)", re.MULTILINE)
-_IMPORT_WORD = re.compile(r"\bimport\b")
+# Import statements alone on their lines (`from a.b import c` at any indentation, `import a.b as c, d`), or
+# any other `import` word: one scan tells them apart.
+_IMPORTS = re.compile(
+    r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import\b|^[ \t]*import[ \t]+([^\n]*)|\bimport\b", re.MULTILINE
+)
 _ALIAS = re.compile(r"[ \t]*([\w.]+)(?:[ \t]+as[ \t]+(\w+))?[ \t]*\r?")
 
 
@@ -133,20 +134,21 @@ def _imports_no_scanned_file(text: str, path: str) -> bool:
     where that is not plain (an `import` word elsewhere, a line `import (`) is parsed."""
     if may_load(text) or "\\\n" in text or "\\\r" in text:
         return False  # (a line continued may start with the `import` of a `from` on the line before)
-    froms = _FROM_LINE.findall(text)
-    imports = _IMPORT_LINE.findall(text)
-    if len(froms) + len(imports) != len(_IMPORT_WORD.findall(text)):
-        return False  # an `import` this reading did not place: in prose, after `;`, or `from .import x`
-    here = _folder(path)
-    for dots, module in froms:
-        if not module.startswith("kfp") and _candidates(here, module, len(dots)):
-            return False
-    for names in imports:
+    here: str | None = None
+    for found in _IMPORTS.finditer(text):
+        dots, module, names = found.groups()
+        if module is None and names is None and not dots:
+            return False  # an `import` this reading did not place: in prose, after `;`, or `from .import x`
+        here = here or _folder(path)
+        if names is None:
+            if not module.startswith("kfp") and _candidates(here, module, len(dots)):
+                return False
+            continue
         for alias in names.split(","):
-            found = _ALIAS.fullmatch(alias)
-            if found is None:
+            plain = _ALIAS.fullmatch(alias)
+            if plain is None:
                 return False  # `import (`, a comment, a line continuation: parse
-            name, asname = found.groups()
+            name, asname = plain.groups()
             if asname and not name.startswith("kfp") and _candidates(here, name, 0):
                 return False
     return True
