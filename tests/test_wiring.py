@@ -179,3 +179,16 @@ def test_names_match_kfp2_own_sanitizer() -> None:
 )
 def test_constant_conversions(value: object, wanted: str, expected: tuple[str, bool] | None) -> None:
     assert converted_constant(value, wanted) == expected
+
+
+def test_a_helper_named_as_its_component_is_no_task() -> None:
+    """Inside the component `evaluate`, `evaluate(p, x)` calls the helper it defines, not the component."""
+    from migrate.engine import check_text
+
+    text = (
+        "from kfp import dsl\n\n\n@dsl.component\ndef evaluate(p: dict) -> float:\n"
+        "    def evaluate(p, x):\n        return p['a'] * x\n\n    return evaluate(p, 2)\n\n\n"
+        "@dsl.pipeline\ndef pipe():\n    evaluate(dict(a=1))\n"
+    )
+    found = [(f.line, f.code) for f in check_text(text, "m.py", all_rules()) if f.code.startswith("KFP31")]
+    assert found == [(14, "KFP315")]  # the pipeline's call, not the helper's

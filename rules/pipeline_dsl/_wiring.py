@@ -20,6 +20,7 @@ import libcst as cst
 from migrate.callers import LITERAL_TYPES, LOADERS, URI, path_literal
 from migrate.cst_from_ast import forget_reads, whitespace_reads
 from migrate.python_source import PythonProblem, PythonSource, reading
+from migrate.python_tree import kids
 from migrate.yaml_source import YamlProblem, YamlSource
 from rules._python import (
     NOT_LITERAL,
@@ -289,6 +290,7 @@ class Wiring:
         self.symbols: dict[str, Interface | None] = {}
         self._collect_symbols()
         self.tasks: dict[cst.FunctionDef, dict[str, Interface]] = {}  # task variables per function
+        self._locals: dict[cst.FunctionDef, set[str]] = {}
         self.calls: list[TaskCall] = list(self._task_calls()) if self.symbols else []
 
     def _collect_symbols(self) -> None:
@@ -340,8 +342,8 @@ class Wiring:
         for call, function in self.module.calls:
             if function is None or not isinstance(call.func, cst.Name) or call.func.value not in self.symbols:
                 continue
-            if call.func.value in {p.name.value for p in all_params(function)}:
-                continue  # shadowed by a parameter
+            if call.func.value in self._local_names(function):
+                continue  # shadowed: a parameter, or a name the function binds (`def evaluate(...)` inside it)
             interface = self.symbols[call.func.value]
             known = tasks.setdefault(function, {})
             task_name = self._assigned_task(call)
@@ -350,6 +352,16 @@ class Wiring:
             yield TaskCall(
                 call, call.func.value, interface, tuple(self._args(call, interface, function, known)), function
             )
+
+    def _local_names(self, function: cst.FunctionDef) -> set[str]:
+        """The names that, in `function`, name no component: its parameters, and the functions and classes it
+        defines that are no component (a helper `def evaluate(...)` inside the component `evaluate`)."""
+        found = self._locals.get(function)
+        if found is None:
+            components = {id(c.func) for c in self.module.components}
+            helpers = {d.name.value for d in _functions_in(function.body) if id(d) not in components}
+            found = self._locals[function] = {p.name.value for p in all_params(function)} | helpers
+        return found
 
     def _assigned_task(self, call: cst.Call) -> str | None:
         """`t` in `t = op(...)` or `t = op(...).after(x).set_display_name('y')`."""
@@ -495,6 +507,17 @@ def _interfaces_on(path: str, text: str, quick: bool) -> dict[str, Interface]:
                 label = f"`{symbol}` ({path.rsplit('/', 1)[-1]})"
                 found.setdefault(symbol, python_interface(module, component, label))
     return found
+
+
+def _functions_in(body: cst.CSTNode) -> Iterator[cst.FunctionDef | cst.ClassDef]:
+    """The functions and classes a function body defines (not those nested in them)."""
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.FunctionDef | cst.ClassDef):
+            yield node
+            continue
+        stack.extend(kids(node))
 
 
 def wiring(src: PythonSource) -> Wiring:
