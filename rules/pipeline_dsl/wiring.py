@@ -45,6 +45,7 @@ def _given(feed: Feed) -> str:
 
 class PositionalTaskArgument(PythonRule):
     code = "KFP315"
+    reads_imported_modules = True
     name = "positional-task-argument"
     summary = "Checks for tasks created with positional arguments, which kfp 2 rejects."
     message = "Positional argument `{value}` to {component}: kfp 2 takes keywords only{binding}"
@@ -92,6 +93,7 @@ class PositionalTaskArgument(PythonRule):
 
 class V1PortName(PythonRule):
     code = "KFP316"
+    reads_imported_modules = True
     name = "v1-port-name"
     summary = "Checks for loaded v1 components' inputs and outputs named as kfp 1 named them, not as kfp 2 does."
     message = "{what} `{old}` of {component}: kfp 2 names it `{new}`"
@@ -147,6 +149,7 @@ def _importer_class(slot: Slot) -> str:
 
 class ValueIntoArtifactInput(PythonRule):
     code = "KFP317"
+    reads_imported_modules = True
     name = "value-into-artifact-input"
     summary = "Checks for constants and pipeline parameters passed to artifact inputs."
     message = "{target} gets {given}: kfp 2 passes artifacts only from other tasks or an importer"
@@ -203,6 +206,7 @@ class ValueIntoArtifactInput(PythonRule):
 
 class ParameterTypeMismatch(PythonRule):
     code = "KFP318"
+    reads_imported_modules = True
     name = "parameter-type-mismatch"
     summary = "Checks for constants and pipeline parameters of another parameter type than the input's."
     message = "{target} gets {given}: kfp 2 does not convert between parameter types{hint}"
@@ -297,6 +301,7 @@ def converted_constant(value: object, wanted: str) -> tuple[str, bool] | None:
 
 class IncompatibleConnection(PythonRule):
     code = "KFP319"
+    reads_imported_modules = True
     name = "incompatible-task-connection"
     summary = "Checks for task outputs connected to inputs of an incompatible type."
     message = "{target} gets {given}: kfp 2 rejects this connection"
