@@ -435,14 +435,66 @@ def _run(
             results[index] = None if report is _NOT_KFP else report
         else:
             pending.append((index, candidate, content, foreign))
-    processed = _processed([candidate for _, candidate, _, _ in pending], options, pool, progress)
-    for (index, candidate, content, foreign), report in zip(pending, processed, strict=True):
-        results[index] = report
-        _remember(cache, candidate, content, foreign, report)
-    if options.fix:
-        _after_fixed_imports(candidates, results, options, cache, pool, contents)
+    current = list(candidates)
+    waves = _waves([candidate for _, candidate, _, _ in pending]) if options.fix else [list(range(len(pending)))]
+    done = 0
+    for wave in waves:
+        # A module importing modules that earlier waves fixed sees them fixed.
+        fixed = _fixed_texts(results)
+        todo = [_seeing(pending[i][1], fixed) for i in wave]
+        counted = None if progress is None else (lambda n, _, start=done: progress(start + n, len(pending)))
+        for i, candidate, report in zip(wave, todo, _processed(todo, options, pool, counted), strict=True):
+            index, _, content, foreign = pending[i]
+            current[index] = candidate
+            results[index] = report
+            _remember(cache, candidate, content, foreign_key(candidate.foreign) if content else foreign, report)
+        done += len(wave)
+    if options.fix:  # modules that import each other, and those the cache answered
+        _after_fixed_imports(current, results, options, cache, pool, contents)
     cache.save()
     return [report for _, report in sorted(results.items()) if report is not None]
+
+
+_MOST_WAVES = 8
+
+
+def _waves(candidates: Sequence[Candidate]) -> list[list[int]]:
+    """The candidates (by position) in the order `fix` takes them: a module after the modules it imports from
+    among them (waves of one pool map each); modules importing each other share the last wave."""
+    where = {os.path.realpath(c.path): i for i, c in enumerate(candidates)}
+    imports = [
+        {where[d.path] for key, d in c.foreign.sources.items() if key.startswith("py:") and where.get(d.path, i) != i}
+        for i, c in enumerate(candidates)
+    ]
+    level = [0] * len(candidates)
+    for _ in range(_MOST_WAVES):
+        changed = False
+        for i, found in enumerate(imports):
+            wanted = min(_MOST_WAVES - 1, 1 + max(level[j] for j in found)) if found else 0
+            if wanted != level[i]:
+                level[i], changed = wanted, True
+        if not changed:
+            break
+    waves: dict[int, list[int]] = {}
+    for i, number in enumerate(level):
+        waves.setdefault(number, []).append(i)
+    return [waves[number] for number in sorted(waves)]
+
+
+def _fixed_texts(results: dict[int, FileReport | None]) -> dict[str, str]:
+    return {os.path.realpath(r.path): r.fixed for r in results.values() if r is not None and r.fixed is not None}
+
+
+def _seeing(candidate: Candidate, fixed: dict[str, str]) -> Candidate:
+    """`candidate` seeing the modules it imports as this run fixed them."""
+    sources = candidate.foreign.sources
+    seen = {
+        key: replace(dependency, text=fixed[dependency.path])
+        if key.startswith("py:") and dependency.path in fixed and dependency.text != fixed[dependency.path]
+        else dependency
+        for key, dependency in sources.items()
+    }
+    return candidate if seen == sources else replace(candidate, foreign=CrossFile(candidate.foreign.calls, seen))
 
 
 def _processed(
@@ -477,18 +529,12 @@ def _after_fixed_imports(
     need a fix, or be wrong (a type the fix declared). Without this, a second run would find more."""
     current = list(candidates)
     for _ in range(_FIXED_IMPORT_ROUNDS):
-        fixed = {os.path.realpath(r.path): r.fixed for r in results.values() if r is not None and r.fixed is not None}
+        fixed = _fixed_texts(results)
         again: dict[int, Candidate] = {}
         for index, candidate in enumerate(current):
-            sources = candidate.foreign.sources
-            seen = {
-                key: replace(dependency, text=fixed[dependency.path])
-                if key.startswith("py:") and dependency.path in fixed and dependency.text != fixed[dependency.path]
-                else dependency
-                for key, dependency in sources.items()
-            }
-            if seen != sources:
-                again[index] = replace(candidate, foreign=CrossFile(candidate.foreign.calls, seen))
+            seeing = _seeing(candidate, fixed)
+            if seeing is not candidate:
+                again[index] = seeing
         if not again:
             return
         jobs = [(candidate, options, _shown(results[index])) for index, candidate in again.items()]

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from migrate import engine as engine_module
+from migrate import runner as runner_module
 from migrate.engine import apply_fixes, check_text, fix_text
 from migrate.model import Edit, Fix, FixSafety, ImportInsertion, StatementsInsertion
 from migrate.registry import all_rules
-from migrate.runner import Candidate, Options, discover, run
+from migrate.runner import Candidate, Options, discover, run, with_callers
 from tests.conftest import FIXTURES
 
 ALL = all_rules()
@@ -245,3 +246,26 @@ def test_a_module_importing_a_module_fixed_sees_it_fixed(tmp_path: Path, write: 
     if write:
         again = run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))
         assert sorted((Path(r.path).name, f.code) for r in again for f in r.findings) == [("pipeline.py", "KFP318")]
+
+
+def test_fix_takes_a_module_after_the_modules_it_imports_and_each_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "comp.py").write_text(COMPONENT_MODULE)
+    (tmp_path / "pipeline.py").write_text(PIPELINE_MODULE)
+    (tmp_path / "other.py").write_text("from kfp import dsl\n\nfrom pipeline import p\n")
+    order: list[str] = []
+    real = runner_module.process
+    monkeypatch.setattr(runner_module, "process", lambda c, o: order.append(c.path.name) or real(c, o))
+    run(list(discover([tmp_path])), Options(rules=ALL, fix=True, jobs=1))
+    assert sorted(order) == ["comp.py", "other.py", "pipeline.py"]
+    assert order.index("comp.py") < order.index("pipeline.py") < order.index("other.py")
+
+
+def test_modules_importing_each_other_share_the_last_wave(tmp_path: Path) -> None:
+    for name, other in (("a", "b"), ("b", "a")):
+        (tmp_path / f"{name}.py").write_text(f"import kfp\n\nfrom {other} import x\n")
+    (tmp_path / "c.py").write_text("import kfp\n\nfrom a import x\n")
+    candidates = with_callers(list(discover([tmp_path])), Options(rules=ALL, fix=True, jobs=1))
+    waves = [sorted(candidates[i].path.name for i in wave) for wave in runner_module._waves(candidates)]
+    assert waves == [["a.py", "b.py", "c.py"]]  # (no order among them: the round after the waves re-checks)
