@@ -66,7 +66,8 @@ def check_text(
 ) -> list[Finding]:
     """Findings for one file's text (BOM already removed); the suffix of `path` picks the language.
     `foreign`: what the other scanned files say about this one (callers, loaded components). `quick`: a Python
-    module's fixes may be `provisional` (found on a tree built from `ast`: cheaper, no edits to trust)."""
+    module is read on a tree built from `ast` where it can be (cheaper); its fixes are `provisional` (no edits to
+    trust) where a rule read whitespace that tree does not know."""
     return check_file(text, path, rules, explicit, foreign, quick)[0]
 
 
@@ -92,8 +93,8 @@ def _check_python(
     if not IMPORTS_KFP.search(text):
         # No kfp import: no rule applies. A named file still gets its syntax error, from `ast` (no LibCST).
         return (_syntax_error(text, path, rules) if explicit else []), False
-    from migrate.cst_from_ast import whitespace_reads
     from migrate.python_source import PythonProblem, PythonSource  # LibCST: only when a module is parsed
+    from migrate.unknown_whitespace import reads as whitespace_reads
 
     try:
         src = PythonSource(text, path, foreign, quick)
@@ -189,6 +190,8 @@ def _unsuppressed(
 def _without_unmet_requirements(findings: list[Finding]) -> list[Finding]:
     """A fix whose `requires` are not all fixes of findings here (a rule not selected, a finding suppressed)
     cannot be applied: the finding is left without it."""
+    if not any(f.fix is not None and f.fix.requires for f in findings):
+        return findings  # (most files: nothing to look up)
     while True:
         # (the fixes required are as their rule made them: not provisional)
         present = {replace(f.fix, provisional=False) for f in findings if f.fix is not None}

@@ -131,8 +131,8 @@ class Fix:
     # Fixes this one is applied with, never without (its edits alone would break the code): a usage rewritten
     # with the parameters it depends on, an import dropped with its last uses. One pass applies them together.
     requires: tuple[Fix, ...] = ()
-    # Found on a tree built from `ast` (a check that shows no edits): whether there is a fix, and how safe, is
-    # exact; its edits are not, so they are never applied or shown (`fix` finds them again with LibCST).
+    # Found on a tree built from `ast` by rules that read whitespace that tree does not know: whether there is a
+    # fix, and how safe, is exact; its edits are not, so they are never applied or shown (found again on LibCST's).
     provisional: bool = False
 
 

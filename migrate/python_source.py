@@ -18,9 +18,9 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from migrate.callers import NO_CROSS_FILE, CrossFile
-from migrate.cst_from_ast import record_read
 from migrate.lines import PYTHON_LINE_BREAK, LineIndex
 from migrate.python_tree import Parents, Tree
+from migrate.unknown_whitespace import record_read
 
 
 class PythonProblem(Exception):
@@ -125,33 +125,37 @@ def node_code(node: cst.CSTNode, as_written: bool = True) -> str:
     """The code of `node`: as written, for a node of a module being read (LibCST's code generation re-indents a
     node over several lines; a quick tree has no whitespace to generate), else as LibCST writes it. Without
     `as_written`, LibCST's code generation, the same tokens, serves where it is cheaper (to evaluate a literal)."""
-    for src in _reading:
-        if (as_written or src.quick) and src.owns(node):
-            start, end = src.span(node)
-            code = src.text[start:end]
-            if not as_written and ("\n" in code or "\r" in code):
-                record_read()  # LibCST's code generation of its tree would re-indent this: not the same text
-            return code
-    return _CODEGEN.code_for_node(node)
+    written = _written(node, quick_only=not as_written)
+    if written is None:
+        return _CODEGEN.code_for_node(node)
+    if not as_written and ("\n" in written or "\r" in written):
+        record_read()  # LibCST's code generation of its tree would re-indent this: not the same text
+    return written
 
 
 def value_code(node: cst.BaseExpression) -> str:
     """Code that evaluates to what the expression `node` does: as written on a quick tree, else LibCST's code
     generation (cheaper than offsets). The two differ at most in how continuation lines are indented, which
     no value depends on (a string's lines are its token's, written as they are)."""
+    written = _written(node, quick_only=True)
+    return _CODEGEN.code_for_node(node) if written is None else written
+
+
+def _written(node: cst.CSTNode, quick_only: bool) -> str | None:
+    """The text of `node` in the source being read that owns it (with `quick_only`, only on a quick tree)."""
     for src in _reading:
-        if src.quick and src.owns(node):
+        if (src.quick or not quick_only) and src.owns(node):
             start, end = src.span(node)
             return src.text[start:end]
-    return _CODEGEN.code_for_node(node)
+    return None
 
 
 class PythonSource:
     """One module's text and tree. Offsets are str indexes (LibCST columns count characters).
 
     `quick`: build the tree from `ast` (about three times cheaper than LibCST's parser) when the module allows;
-    its findings are exact, the edits of their fixes are not (`Fix.provisional`). `self.quick` says which tree
-    it got; a text `ast` rejects gets LibCST's tree, or error, as without `quick`."""
+    its findings are exact, and so are their fixes' edits unless a rule read whitespace (`Fix.provisional`).
+    `self.quick` says which tree it got; a text `ast` rejects gets LibCST's tree, or error, as without `quick`."""
 
     def __init__(self, text: str, path: str, foreign: CrossFile = NO_CROSS_FILE, quick: bool = False) -> None:
         self.text, self.path = text, path

@@ -17,8 +17,7 @@ from typing import Any
 
 import libcst as cst
 
-from migrate.unknown_whitespace import forget_reads
-from migrate.unknown_whitespace import reads as whitespace_reads
+from migrate.unknown_whitespace import uncounted
 
 # --- children in LibCST's order ---------------------------------------------------------------------------
 
@@ -51,11 +50,10 @@ class _FieldOrder(cst.CSTVisitor):
 
 def _child_fields(node: cst.CSTNode) -> tuple[str, ...] | None:
     probe = _FieldOrder()
-    reads = whitespace_reads()
-    # A quick tree's whitespace may not validate: the fields are visited before the node is rebuilt.
-    with contextlib.suppress(cst.CSTValidationError):
+    # A quick tree's whitespace may not validate: the fields are visited before the node is rebuilt. (Only the
+    # names of the fields count, the same on every tree: its reads of whitespace are not.)
+    with uncounted(), contextlib.suppress(cst.CSTValidationError):
         node._visit_and_replace_children(probe)
-    forget_reads(reads)  # (only the names of the fields count, the same on every tree)
     fields = tuple(dict.fromkeys(probe.fields))
     # A field the method names but this node did not visit is visited conditionally: order unknown.
     named = {f.name for f in dataclasses.fields(node)}
@@ -110,10 +108,8 @@ def kids(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 
 def _kids_by_visit(node: cst.CSTNode) -> list[cst.CSTNode]:
-    reads = whitespace_reads()
-    found = [kid for kid in node.children if type(kid) not in _NOT_NODES]
-    forget_reads(reads)  # whitespace was visited, but only to be left out: nothing of it is in `found`
-    return found
+    with uncounted():  # whitespace is visited, but only to be left out
+        return [kid for kid in node.children if type(kid) not in _NOT_NODES]
 
 
 # Whitespace, newlines and comments: over half of a module's nodes, with only more of them below, and no rule

@@ -9,6 +9,7 @@ quick tree shares exactly with LibCST's (tests/test_cst_from_ast.py): its result
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,16 @@ def record_read() -> None:
 def forget_reads(back_to: int) -> None:
     """Undo the reads since `reads()` said `back_to`: they were for a result thrown away."""
     READS[0] = back_to
+
+
+@contextlib.contextmanager
+def uncounted() -> Iterator[None]:
+    """For work that visits whitespace but whose result cannot depend on it (LibCST's own traversals)."""
+    back_to = READS[0]
+    try:
+        yield
+    finally:
+        READS[0] = back_to
 
 
 class UnknownWhitespace:

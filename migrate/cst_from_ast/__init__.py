@@ -26,10 +26,8 @@ import libcst as cst
 from migrate.cst_from_ast._expressions import Unsupported
 from migrate.cst_from_ast._scan import Unscannable
 from migrate.cst_from_ast._statements import Builder
-from migrate.unknown_whitespace import forget_reads, record_read
-from migrate.unknown_whitespace import reads as whitespace_reads
 
-__all__ = ["Built", "Unsupported", "build", "forget_reads", "record_read", "whitespace_reads"]
+__all__ = ["Built", "Unsupported", "build"]
 
 
 @dataclass(frozen=True)

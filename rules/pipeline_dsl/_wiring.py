@@ -18,9 +18,10 @@ from enum import Enum
 import libcst as cst
 
 from migrate.callers import LITERAL_TYPES, LOADERS, URI, path_literal
-from migrate.cst_from_ast import forget_reads, whitespace_reads
 from migrate.python_source import PythonProblem, PythonSource, reading
 from migrate.python_tree import kids
+from migrate.unknown_whitespace import forget_reads
+from migrate.unknown_whitespace import reads as whitespace_reads
 from migrate.yaml_source import YamlProblem, YamlSource
 from rules._python import (
     NOT_LITERAL,
