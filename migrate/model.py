@@ -216,10 +216,21 @@ class Rule:
     def family(cls) -> str:
         return cls.__module__.split(".")[1] if cls.__module__.count(".") else cls.__module__
 
-    def fix(self, *edits: Edit, safety: FixSafety | None = None, title: str | None = None, **fields: Any) -> Fix:
-        """A fix made of `edits`, titled from `fix_title` unless `title` is given."""
+    def fix(
+        self,
+        *edits: Edit,
+        safety: FixSafety | None = None,
+        title: str | None = None,
+        requires: tuple[Fix, ...] = (),
+        **fields: Any,
+    ) -> Fix:
+        """A fix made of `edits`, titled from `fix_title` unless `title` is given. One that `requires` others is
+        as sure as the least sure of them (they are applied together)."""
         chosen_title = title or (self.fix_title or "").format(**fields)
-        return Fix(chosen_title, safety or self.fix_safety, tuple(edits))
+        chosen = safety or self.fix_safety
+        if any(other.safety is FixSafety.UNSAFE for other in requires):
+            chosen = FixSafety.UNSAFE
+        return Fix(chosen_title, chosen, tuple(edits), requires=requires)
 
 
 class YamlRule(Rule):

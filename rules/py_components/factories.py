@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import replace as with_fields
 
 import libcst as cst
 
@@ -162,8 +161,8 @@ class V1ComponentApi(PythonRule):
         required = tuple(dict.fromkeys(fix for fix in requires if fix is not None))
         safety = FixSafety.UNSAFE if dropped else FixSafety.SAFE
         title = "Use `dsl.component`" + (" and drop `annotations=`" if dropped else "")
-        fix = self.fix(*edits, *imports.edits(), safety=_weakest(safety, required), title=title)
-        return self.at(module.src, node, with_fields(fix, requires=required), what=what, note=along)
+        fix = self.fix(*edits, *imports.edits(), safety=safety, title=title, requires=required)
+        return self.at(module.src, node, fix, what=what, note=along)
 
     def _import(
         self, module: KfpModule, statement: cst.ImportFrom, bindings: list[ImportBinding], made: list[tuple[Maker, Fix]]
@@ -175,14 +174,15 @@ class V1ComponentApi(PythonRule):
         # A name whose every use another fix rewrites (a factory, a file parameter's annotation) is gone after
         # them: this fix requires them, and one pass applies them all.
         cover = _covering_fixes(module, made)
-        after: dict[str, list[Fix | None]] = {b.local: [cover.get(id(n)) for n in _reads(src, b.local)] for b in gone}
+        reads = _reads(src, {b.local for b in gone})
+        after: dict[str, list[Fix | None]] = {b.local: [cover.get(id(n)) for n in reads[b.local]] for b in gone}
         gone_after = {local for local, fixes in after.items() if None not in fixes}
         required = tuple(dict.fromkeys(fix for fixes in after.values() for fix in fixes if fix is not None))
         blocking = [b.local for b in gone if b.local in used and b.local not in gone_after and not _moved(b)]
         if blocking:
             note = f" (still used: {', '.join(f'`{n}`' for n in blocking)})"
             return self.at(src, statement, None, what=what, note=note)
-        if any(_moved(b) and b.local not in gone_after and _in_v1_file_port(module, cover, b.local) for b in gone):
+        if any(_moved(b) and b.local not in gone_after and _in_v1_file_port(cover, reads[b.local]) for b in gone):
             # InputPath/OutputPath still in a file parameter no fix rewrites: it may yet become unused.
             return self.at(src, statement, None, what=what, note=" (after the file parameters)")
         if "#" in src.code(statement):  # rewritten, the statement would lose its comments
@@ -191,7 +191,7 @@ class V1ComponentApi(PythonRule):
         if edit is None:
             return self.at(src, statement, None, what=what, note="")
         title = "Import only what kfp 2 still has"
-        fix = with_fields(self.fix(edit, title=title, safety=_weakest(FixSafety.SAFE, required)), requires=required)
+        fix = self.fix(edit, title=title, safety=FixSafety.SAFE, requires=required)
         return self.at(src, statement, fix, what=what, note="")
 
 
@@ -222,18 +222,9 @@ def _covering_fixes(module: KfpModule, made: list[tuple[Maker, Fix]]) -> dict[in
     return cover
 
 
-def _in_v1_file_port(module: KfpModule, cover: dict[int, Fix | None], local: str) -> bool:
-    """Whether `local` is read in a file parameter's annotation."""
-    return any(id(node) in cover and cover[id(node)] is None for node in _reads(module.src, local))
-
-
-def _weakest(safety: FixSafety, required: Sequence[Fix]) -> FixSafety:
-    """A fix applied with others is as sure as the least sure of them."""
-    return (
-        FixSafety.UNSAFE
-        if safety is FixSafety.UNSAFE or any(f.safety is FixSafety.UNSAFE for f in required)
-        else safety
-    )
+def _in_v1_file_port(cover: dict[int, Fix | None], reads: list[cst.Name]) -> bool:
+    """Whether one of `reads` is in a file parameter's annotation that no fix rewrites."""
+    return any(id(node) in cover and cover[id(node)] is None for node in reads)
 
 
 def _factory_reference(maker: Maker) -> cst.Name | None:
@@ -244,11 +235,15 @@ def _factory_reference(maker: Maker) -> cst.Name | None:
     return expression if isinstance(expression, cst.Name) else None
 
 
-def _reads(src: PythonSource, name: str) -> list[cst.Name]:
-    """Where `name` is read, outside import statements."""
+def _reads(src: PythonSource, names: set[str]) -> dict[str, list[cst.Name]]:
+    """Where each of `names` is read, outside import statements: one look at the module's names."""
+    found: dict[str, list[cst.Name]] = {name: [] for name in names}
     tree = src.tree
-    names = (tree.nodes[i] for i in tree.of_name.get("Name", ()))
-    return [node for node in names if isinstance(node, cst.Name) and node.value == name and not _in_import(src, node)]
+    for i in tree.of_name.get("Name", ()):
+        node = tree.nodes[i]
+        if isinstance(node, cst.Name) and node.value in found and not _in_import(src, node):
+            found[node.value].append(node)
+    return found
 
 
 def _in_import(src: PythonSource, node: cst.CSTNode) -> bool:
