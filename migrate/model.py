@@ -205,8 +205,6 @@ class Rule:
     references: ClassVar[tuple[str, ...]] = ()
     language: ClassVar[str] = "yaml"  # what the examples are written in
     default_enabled: ClassVar[bool] = True  # False: runs only when `--select`/`extend-select` names it
-    # Its findings depend on the modules this one imports (their components' interfaces), not on this file only.
-    reads_imported_modules: ClassVar[bool] = False
 
     @classmethod
     def example_path(cls) -> str:

@@ -525,8 +525,9 @@ def _after_fixed_imports(
     pool: _Pool | None,
     contents: Contents,
 ) -> None:
-    """Fix again the modules that import a module this run fixed, seeing it fixed: what they pass it may now
-    need a fix, or be wrong (a type the fix declared). Without this, a second run would find more."""
+    """Fix again the modules that import a module this run fixed but did not see it fixed (modules importing each
+    other, modules the cache answered): what they pass it may now need a fix, or be wrong (a type the fix
+    declared). Without this, a second run would find more."""
     current = list(candidates)
     for _ in range(_FIXED_IMPORT_ROUNDS):
         fixed = _fixed_texts(results)
@@ -537,56 +538,13 @@ def _after_fixed_imports(
                 again[index] = seeing
         if not again:
             return
-        jobs = [(candidate, options, _shown(results[index])) for index, candidate in again.items()]
-        if pool is not None and len(jobs) >= POOL_THRESHOLD:
-            rechecked = list(pool.get().map(_recheck, jobs, chunksize=4))
-        else:
-            rechecked = [_recheck(job) for job in jobs]
-        for (index, candidate), (codes, report) in zip(again.items(), rechecked, strict=True):
+        reports = _processed(list(again.values()), options, pool, None)
+        for (index, candidate), report in zip(again.items(), reports, strict=True):
             current[index] = candidate
-            first = results[index]
-            if codes is None:
-                results[index] = _after(first, report, options)
-            elif first is not None and report is not None:  # new: the findings of the rules that read imports
-                kept = [f for f in first.findings if f.code not in codes]
-                results[index] = replace(first, findings=tuple(sorted([*kept, *report.findings], key=Finding.sort_key)))
+            results[index] = _after(results[index], report, options)
             stamp = contents.stamp(candidate.path) if cache.path is not None else None
             if stamp is not None:
                 _remember(cache, candidate, stamp.content, foreign_key(candidate.foreign), results[index])
-
-
-def _shown(report: FileReport | None) -> str | None:
-    """The text a report's findings are about when it differs from the file's (fixed, not written)."""
-    return report.fixed if report is not None and report.fixed is not None and not report.written else None
-
-
-def _recheck(job: tuple[Candidate, Options, str | None]) -> tuple[frozenset[str] | None, FileReport | None]:
-    """A file whose imported modules this run fixed: the findings of the rules that read them, with the codes
-    of those rules; or, with None, the whole `process` (when one of them has a fix to apply, or a rule that
-    depends on every finding runs)."""
-    candidate, options, text = job
-    name = str(candidate.path)
-    rules = options.rules_for(name)
-    reading = tuple(rule for rule in rules if rule.reads_imported_modules)
-    if not reading or any(rule.code == "KFP009" for rule in rules):
-        return None, _safe_process(candidate, options)
-    if text is None:
-        data = _small_bytes(candidate.path)
-        decoded = decode(data, name) if data is not None else None
-        if not isinstance(decoded, str):
-            return None, _safe_process(candidate, options)
-        text = decoded
-    from migrate.engine import check_text
-
-    try:
-        findings = check_text(text, name, reading, candidate.explicit, candidate.foreign, quick=True)
-        if options.keep_text and any_provisional(findings):
-            findings = check_text(text, name, reading, candidate.explicit, candidate.foreign)
-    except Exception:
-        return None, _safe_process(candidate, options)
-    if options.fix and any(applicable(f.fix, options.unsafe) for f in findings):
-        return None, _safe_process(candidate, options)
-    return frozenset(rule.code for rule in reading), FileReport(name, tuple(findings))
 
 
 def _after(first: FileReport | None, then: FileReport | None, options: Options) -> FileReport | None:

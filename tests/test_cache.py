@@ -247,3 +247,17 @@ def test_a_report_showing_edits_never_takes_provisional_fixes_from_the_cache(
     assert processed == ["op.py"]  # the YAML entries and pipe.py's hold exact fixes: still answered
     assert not any(f.fix and f.fix.provisional for r in exact for f in r.findings)
     assert _findings(exact) == _findings(quick)
+
+
+def test_an_importer_the_cache_answers_sees_the_module_it_imports_fixed(tmp_path: Path) -> None:
+    """The cache answers pipeline.py in the fix run (no fix of its own); comp.py is fixed in that run, which
+    makes pipeline.py's argument wrong for kfp 2: the run reports it."""
+    from tests.test_engine import COMPONENT_MODULE, PIPELINE_MODULE
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "comp.py").write_text(COMPONENT_MODULE)
+    (root / "pipeline.py").write_text(PIPELINE_MODULE)
+    assert _findings(_run(root, tmp_path / "cache")) == [("comp.py", 1, "KFP202"), ("comp.py", 8, "KFP202")]
+    fixed = _run(root, tmp_path / "cache", fix=True)
+    assert _findings(fixed) == [("pipeline.py", 8, "KFP318")]

@@ -47,7 +47,6 @@ _LINE = 100  # longer generated lines are split, one argument a line
 
 class ContainerOp(PythonRule):
     code = "KFP301"
-    reads_imported_modules = True
     name = "container-op"
     summary = "Checks for `dsl.ContainerOp`, which kfp 2 removed, and its subclasses."
     message = "`{api}` is gone in kfp 2 (`{error}`){detail}"

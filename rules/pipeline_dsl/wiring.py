@@ -45,7 +45,6 @@ def _given(feed: Feed) -> str:
 
 class PositionalTaskArgument(PythonRule):
     code = "KFP315"
-    reads_imported_modules = True
     name = "positional-task-argument"
     summary = "Checks for tasks created with positional arguments, which kfp 2 rejects."
     message = "Positional argument `{value}` to {component}: kfp 2 takes keywords only{binding}"
@@ -93,7 +92,6 @@ class PositionalTaskArgument(PythonRule):
 
 class V1PortName(PythonRule):
     code = "KFP316"
-    reads_imported_modules = True
     name = "v1-port-name"
     summary = "Checks for loaded v1 components' inputs and outputs named as kfp 1 named them, not as kfp 2 does."
     message = "{what} `{old}` of {component}: kfp 2 names it `{new}`"
@@ -149,7 +147,6 @@ def _importer_class(slot: Slot) -> str:
 
 class ValueIntoArtifactInput(PythonRule):
     code = "KFP317"
-    reads_imported_modules = True
     name = "value-into-artifact-input"
     summary = "Checks for constants and pipeline parameters passed to artifact inputs."
     message = "{target} gets {given}: kfp 2 passes artifacts only from other tasks or an importer"
@@ -206,7 +203,6 @@ class ValueIntoArtifactInput(PythonRule):
 
 class ParameterTypeMismatch(PythonRule):
     code = "KFP318"
-    reads_imported_modules = True
     name = "parameter-type-mismatch"
     summary = "Checks for constants and pipeline parameters of another parameter type than the input's."
     message = "{target} gets {given}: kfp 2 does not convert between parameter types{hint}"
@@ -301,7 +297,6 @@ def converted_constant(value: object, wanted: str) -> tuple[str, bool] | None:
 
 class IncompatibleConnection(PythonRule):
     code = "KFP319"
-    reads_imported_modules = True
     name = "incompatible-task-connection"
     summary = "Checks for task outputs connected to inputs of an incompatible type."
     message = "{target} gets {given}: kfp 2 rejects this connection"
