@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from migrate import python_ast
+
 # Shared with the LibCST analysis in rules/_python.py: a constant that names a resource, and literal types.
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 LITERAL_TYPES = {str: "str", bool: "bool", int: "int", float: "float", list: "list", dict: "dict"}
@@ -156,7 +158,7 @@ def _imports_no_scanned_file(text: str, path: str) -> bool:
 
 def _parse(text: str) -> ast.Module | None:
     try:
-        return ast.parse(text)
+        return python_ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

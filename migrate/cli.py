@@ -278,15 +278,18 @@ def _run(
     progress: bool | None,
 ) -> list[FileReport]:
     from migrate.cache import Cache, cache_directory, settings_key
-    from migrate.runner import run
+    from migrate.runner import Pool, run
 
     cache = Cache.disabled()
     if not no_cache:
         key = settings_key(sorted(options.selected_codes), options.per_file_ignores, options.fix, options.unsafe)
         cache = Cache.open(cache_directory(config.cache_dir, config.root), key)
-    candidates = _candidates(paths, config, force_exclude, changed_since, cache)
-    context = _project_context(paths, config, candidates)
-    return run(candidates, options, cache, progress=_progress_bar(progress), context=context)
+    with Pool(options.jobs) as pool:
+        if no_cache and options.jobs > 1 and any(Path(p).is_dir() for p in paths):
+            pool.warm(options)  # every file found will be processed: the workers start while they are found
+        candidates = _candidates(paths, config, force_exclude, changed_since, cache)
+        context = _project_context(paths, config, candidates)
+        return run(candidates, options, cache, progress=_progress_bar(progress), context=context, pool=pool)
 
 
 def _ci_root(config: Config) -> Path:

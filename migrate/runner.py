@@ -273,13 +273,18 @@ def with_callers(
     options: Options | None = None,
     cache: Cache | None = None,
     context: Sequence[Path] = (),
-    pool: _Pool | None = None,
+    pool: Pool | None = None,
     contents: Contents | None = None,
+    early: dict[Path, Early] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[Candidate]:
     """Give each Python candidate what the other Python files say about it: what they pass to the names it
     defines, and the texts of the component files and modules it loads or imports. When fixing, a loaded
     component that is itself being fixed is seen as it will be once fixed, so one run converges. `context`:
-    more modules whose calls count (the rest of the project, when only some files are named)."""
+    more modules whose calls count (the rest of the project, when only some files are named).
+
+    With `early` (a check, not a fix), each candidate whose facts are collected is checked in the same step,
+    from the same parse (`Early`); `progress` is told how many of those are done."""
     cache = cache if cache is not None else Cache.disabled()
     contents = contents or Contents(cache)
     gathered: dict[Path, callers.Facts] = {}
@@ -295,14 +300,19 @@ def with_callers(
         data = contents.read(path)
         if data is not None:
             missing.append((path, stamp.content, data.decode("utf-8", "replace").removeprefix(BOM)))
-    names, texts = [str(p) for p, _, _ in missing], [text for _, _, text in missing]
+    speculating = {c.path: c for c in candidates} if early is not None and options is not None else {}
+    jobs = [(text, str(path), speculating.get(path), options) for path, _, text in missing]
     if pool is not None and len(missing) >= POOL_THRESHOLD:
-        computed = list(pool.get().map(callers.facts, texts, names, chunksize=16))
+        computed = pool.get().map(_facts_and_early, jobs, chunksize=8)
     else:
-        computed = [callers.facts(text, name) for text, name in zip(texts, names, strict=True)]
-    for (path, content, _), found_facts in zip(missing, computed, strict=True):
+        computed = map(_facts_and_early, jobs)
+    for (path, content, _), (found_facts, report) in zip(missing, computed, strict=True):
         cache.store_facts(str(path), content, found_facts)
         gathered[path] = found_facts
+        if early is not None and report is not None:
+            early[path] = report
+            if progress is not None:
+                progress(len(early))
     if not gathered:
         return list(candidates)
     found = callers.index(facts.calls for facts in gathered.values())
@@ -310,18 +320,37 @@ def with_callers(
     # A component many pipelines load is read (and fixed) once.
     files = [file for facts in gathered.values() for _, file in facts.dependencies]
     seen = _dependencies(files, candidates, options, pool)
-    sources: dict[Path, dict[str, callers.Dependency]] = {}
-    for path, facts in gathered.items():
-        for key, file in facts.dependencies:
-            dependency = seen[file]
-            if dependency is not None:
-                sources.setdefault(path, {})[key] = dependency
     return [
-        replace(c, foreign=CrossFile(callers.for_file(found, str(c.path)), sources.get(c.path, {})))
+        replace(c, foreign=CrossFile(callers.for_file(found, str(c.path)), _sources(gathered[c.path], seen)))
         if c.path in gathered
         else c
         for c in candidates
     ]
+
+
+def _sources(facts: callers.Facts, seen: dict[Path, callers.Dependency | None]) -> dict[str, callers.Dependency]:
+    return {key: dependency for key, file in facts.dependencies if (dependency := seen[file]) is not None}
+
+
+@dataclass(frozen=True)
+class Early:
+    """A module's report made with its cross-file facts, before the other modules' were known: it saw no calls
+    from them, and its dependencies as they are on disk. It stands when the run's facts say the same
+    (`foreign`, as `foreign_key` reduces them); else the module is checked again."""
+
+    foreign: str
+    report: FileReport | None
+
+
+def _facts_and_early(job: tuple[str, str, Candidate | None, Options | None]) -> tuple[callers.Facts, Early | None]:
+    """A module's facts; for a candidate, also its `Early` report. (A worker's task: both read one parse.)"""
+    text, name, candidate, options = job
+    found = callers.facts(text, name)
+    if candidate is None or options is None:
+        return found, None
+    seen = _dependencies([file for _, file in found.dependencies], (), None, None)
+    foreign = CrossFile((), _sources(found, seen))
+    return found, Early(foreign_key(foreign), _safe_process(replace(candidate, foreign=foreign), options))
 
 
 def _small_bytes(path: Path) -> bytes | None:
@@ -342,7 +371,7 @@ def _small_text(path: Path) -> str | None:
 
 
 def _dependencies(
-    files: Sequence[Path], candidates: Sequence[Candidate], options: Options | None, pool: _Pool | None
+    files: Sequence[Path], candidates: Sequence[Candidate], options: Options | None, pool: Pool | None
 ) -> dict[Path, callers.Dependency | None]:
     """The loaded components and imported modules, by resolved path; a YAML component this run fixes is seen
     fixed (fixed in the pool when there are many)."""
@@ -384,20 +413,31 @@ def run(
     cache: Cache | None = None,
     progress: Callable[[int, int], None] | None = None,
     context: Sequence[Path] = (),
+    pool: Pool | None = None,
 ) -> list[FileReport]:
     """Process every candidate, in parallel when there are many; one file's failure never stops the rest.
-    Files the cache knows, unchanged in text, settings and dependencies, are not parsed again."""
+    Files the cache knows, unchanged in text, settings and dependencies, are not parsed again. `pool`: one the
+    caller started (and shuts down); else one is started when needed."""
     cache = cache if cache is not None else Cache.disabled()
-    with _Pool(options.jobs) as pool:
+    if pool is not None:
         return _run(candidates, options, cache, progress, context, pool if options.jobs > 1 else None)
+    with Pool(options.jobs) as own:
+        return _run(candidates, options, cache, progress, context, own if options.jobs > 1 else None)
 
 
-class _Pool:
+class Pool:
     """A process pool started on first use: a run the cache answers never starts one."""
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self._pool: Executor | None = None
+
+    def warm(self, options: Options) -> None:
+        """Start the workers now, each importing what processing needs (LibCST, the rules: a quarter of a
+        second) while this process goes on finding the files."""
+        pool = self.get()
+        for _ in range(self.jobs):
+            pool.submit(_warm, options)
 
     def get(self) -> Executor:
         if self._pool is None:
@@ -406,12 +446,25 @@ class _Pool:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs)
         return self._pool
 
-    def __enter__(self) -> _Pool:
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def __enter__(self) -> Pool:
         return self
 
     def __exit__(self, *_: object) -> None:
         if self._pool is not None:
             self._pool.shutdown()
+
+
+def _warm(options: Options) -> None:
+    import migrate.engine
+    import migrate.python_source
+    import migrate.yaml_source  # noqa: F401
+
+    options.rules_for("warm.py")
+    options.rules_for("warm.yaml")
 
 
 def _run(
@@ -420,10 +473,15 @@ def _run(
     cache: Cache,
     progress: Callable[[int, int], None] | None,
     context: Sequence[Path],
-    pool: _Pool | None,
+    pool: Pool | None,
 ) -> list[FileReport]:
     contents = Contents(cache)
-    candidates = with_callers(candidates, options, cache, context, pool, contents)
+    # A check needs each module's report once: made with its facts (`Early`), or after them if they differ.
+    early: dict[Path, Early] | None = None if options.fix else {}
+    at_most = len(candidates)
+    speculated = None if progress is None else (lambda n: progress(n, at_most))
+    candidates = with_callers(candidates, options, cache, context, pool, contents, early, speculated)
+    started = len(early or ())
     results: dict[int, FileReport | None] = {}
     pending: list[tuple[int, Candidate, str | None, str]] = []  # (index, candidate, content digest, foreign key)
     for index, candidate in enumerate(candidates):
@@ -431,7 +489,12 @@ def _run(
         content, foreign = (stamp.content, foreign_key(candidate.foreign)) if stamp is not None else (None, "")
         entry = cache.lookup(str(candidate.path), content, candidate.explicit, foreign) if content else None
         report = _from_cache(candidate, entry, contents, options) if entry is not None else None
-        if report is not None:
+        made = early.get(candidate.path) if early else None
+        if report is None and made is not None and made.foreign == foreign_key(candidate.foreign):
+            report = made.report
+            _remember(cache, candidate, content, foreign, report)
+            results[index] = report
+        elif report is not None:
             results[index] = None if report is _NOT_KFP else report
         else:
             pending.append((index, candidate, content, foreign))
@@ -442,7 +505,11 @@ def _run(
         # A module importing modules that earlier waves fixed sees them fixed.
         fixed = _fixed_texts(results)
         todo = [_seeing(pending[i][1], fixed) for i in wave]
-        counted = None if progress is None else (lambda n, _, start=done: progress(start + n, len(pending)))
+        counted = (
+            None
+            if progress is None
+            else (lambda n, _, start=done: progress(started + start + n, started + len(pending)))
+        )
         for i, candidate, report in zip(wave, todo, _processed(todo, options, pool, counted), strict=True):
             index, _, content, foreign = pending[i]
             current[index] = candidate
@@ -498,11 +565,12 @@ def _seeing(candidate: Candidate, fixed: dict[str, str]) -> Candidate:
 
 
 def _processed(
-    todo: Sequence[Candidate], options: Options, pool: _Pool | None, progress: Callable[[int, int], None] | None
+    todo: Sequence[Candidate], options: Options, pool: Pool | None, progress: Callable[[int, int], None] | None
 ) -> list[FileReport | None]:
     processed: list[FileReport | None] = []
-    if pool is not None and len(todo) >= POOL_THRESHOLD:
-        for report in pool.get().map(_safe_process, todo, [options] * len(todo), chunksize=8):
+    if pool is not None and (len(todo) >= POOL_THRESHOLD or (pool.started and len(todo) > 1)):
+        chunk = max(1, min(8, len(todo) // (4 * pool.jobs)))  # a few files: one each, spread over the workers
+        for report in pool.get().map(_safe_process, todo, [options] * len(todo), chunksize=chunk):
             processed.append(report)
             if progress is not None:
                 progress(len(processed), len(todo))
@@ -522,7 +590,7 @@ def _after_fixed_imports(
     results: dict[int, FileReport | None],
     options: Options,
     cache: Cache,
-    pool: _Pool | None,
+    pool: Pool | None,
     contents: Contents,
 ) -> None:
     """Fix again the modules that import a module this run fixed but did not see it fixed (modules importing each

@@ -262,6 +262,36 @@ def test_fix_takes_a_module_after_the_modules_it_imports_and_each_once(
     assert order.index("comp.py") < order.index("pipeline.py") < order.index("other.py")
 
 
+CALLED_COMPONENT = (
+    "from kfp.components import InputPath, create_component_from_func\n\n"
+    "def show(data_path: InputPath(), times):\n    print(open(data_path).read() * int(times))\n\n"
+    "show_op = create_component_from_func(show, base_image='python:3.11')\n"
+)
+
+
+def test_a_check_processes_each_module_once_but_those_other_files_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check makes each module's report along with its cross-file facts, before the other modules' are known.
+    A module that other files call is checked again: what they pass decides its findings (here, a URI passed
+    to a file input)."""
+    (tmp_path / "comps.py").write_text(CALLED_COMPONENT)
+    (tmp_path / "pipe.py").write_text(
+        "from kfp import dsl\nfrom comps import show_op\n\n@dsl.pipeline(name='p')\n"
+        "def p():\n    show_op(data='gs://b/x', times=2)\n"
+    )
+    (tmp_path / "other.py").write_text("from kfp import dsl\n\nfrom comps import show\n")
+    order: list[str] = []
+    real = runner_module.process
+    monkeypatch.setattr(runner_module, "process", lambda c, o: order.append(c.path.name) or real(c, o))
+    serial = run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))
+    assert sorted(order) == ["comps.py", "comps.py", "other.py", "pipe.py"]
+    [uri] = [f for r in serial if r.path.endswith("comps.py") for f in r.findings if f.code == "KFP217"]
+    assert "pipe.py" in uri.message
+    parallel = run(list(discover([tmp_path])), Options(rules=ALL, jobs=2))
+    assert [(r.path, r.findings) for r in parallel] == [(r.path, r.findings) for r in serial]
+
+
 def test_modules_importing_each_other_share_the_last_wave(tmp_path: Path) -> None:
     for name, other in (("a", "b"), ("b", "a")):
         (tmp_path / f"{name}.py").write_text(f"import kfp\n\nfrom {other} import x\n")

@@ -16,13 +16,12 @@ compare with LibCST's own trees.
 
 from __future__ import annotations
 
-import ast
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import libcst as cst
 
+from migrate import python_ast
 from migrate.cst_from_ast._expressions import Unsupported
 from migrate.cst_from_ast._scan import Unscannable
 from migrate.cst_from_ast._statements import Builder
@@ -41,9 +40,7 @@ def build(text: str) -> Built:
     for invalid Python, `Unsupported` where the result could differ from LibCST's."""
     if not _written_back(text):  # (a text scan: before the parse)
         raise Unsupported("LibCST does not write this text back as it is")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # `ast` warns of invalid escapes and the like; LibCST does not
-        tree = ast.parse(text)
+    tree = python_ast.parse(text)
     builder = Builder(text)
     try:
         module = builder.module(tree)
