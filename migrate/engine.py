@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from migrate.callers import NO_CROSS_FILE, CrossFile
-from migrate.languages import BOM, IMPORTS_KFP, LOOKS_LIKE_COMPONENT, LOOKS_LIKE_KFP, is_python
+from migrate.languages import BOM, IMPORTS_KFP, LOOKS_LIKE_COMPONENT, LOOKS_LIKE_KFP, imports_kfp, is_python
 from migrate.lines import LineIndex
 from migrate.model import (
     Edit,
@@ -90,7 +90,7 @@ def _check_python(
     text: str, path: str, rules: Sequence[type[Rule]], explicit: bool, foreign: CrossFile, quick: bool
 ) -> tuple[list[Finding], bool]:
     """Modules that do not import kfp yield none."""
-    if not IMPORTS_KFP.search(text):
+    if not imports_kfp(text):
         # No kfp import: no rule applies. A named file still gets its syntax error, from `ast` (no LibCST).
         return (_syntax_error(text, path, rules) if explicit else []), False
     from migrate.python_source import PythonProblem, PythonSource  # LibCST: only when a module is parsed

@@ -14,6 +14,24 @@ LOOKS_LIKE_KFP = re.compile(r"^\s*(from\s+kfp[.\s]|import\s+kfp\b)", re.MULTILIN
 # spaces or line continuations between. No match: the module imports nothing from kfp, and LibCST need not
 # parse it (`KfpModule.is_kfp()` would be False).
 IMPORTS_KFP = re.compile(r"(?:\bimport|\bfrom|,)[\s\\]*kfp\b")
+_KFP = re.compile(r"kfp\b")
+_WORD = re.compile(r"\w")
+
+
+def imports_kfp(text: str) -> bool:
+    """`IMPORTS_KFP.search(text) is not None`, an order of magnitude faster: that pattern tries every comma and
+    word of a module, this looks only behind each `kfp`."""
+    for found in _KFP.finditer(text):
+        before = found.start()
+        while before and (text[before - 1].isspace() or text[before - 1] == "\\"):
+            before -= 1
+        if before and text[before - 1] == ",":
+            return True
+        for keyword in ("import", "from"):
+            start = before - len(keyword)
+            if start >= 0 and text.startswith(keyword, start) and not (start and _WORD.match(text, start - 1)):
+                return True
+    return False
 
 
 def is_python(path: str) -> bool:

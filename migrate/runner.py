@@ -14,7 +14,7 @@ from migrate import callers
 from migrate.cache import Cache, Entry, Stamp, digest, foreign_key, identity
 from migrate.callers import CrossFile
 from migrate.discovery import YAML_SUFFIXES, Candidate, discover
-from migrate.languages import BOM, IMPORTS_KFP, is_python
+from migrate.languages import BOM, imports_kfp, is_python
 from migrate.model import Finding, NewFile, Rule, Severity, any_provisional, applicable
 from migrate.registry import rule_classes
 from migrate.settings import PerFileIgnores
@@ -122,7 +122,7 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
         return _only(name, decoded, selected) if candidate.explicit or marker in data else None
     had_bom = data.startswith(BOM.encode())
     # A module that imports no kfp gets no Python rule: do not import them (and LibCST) for it.
-    rules = options.rules_for(name, python_rules=not is_python(name) or IMPORTS_KFP.search(decoded) is not None)
+    rules = options.rules_for(name, python_rules=not is_python(name) or imports_kfp(decoded))
     from migrate.engine import check_file, fix_text  # a run the cache answers never imports the engine
 
     # A tree built from `ast` serves unless a rule read whitespace it does not know (`Fix.provisional`): a report

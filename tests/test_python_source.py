@@ -12,7 +12,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 
 from migrate.lines import PYTHON_LINE_BREAK, LineIndex
 from migrate.python_source import PythonSource, _offsets, _Parsed, _written_back
-from migrate.python_tree import _WHITESPACE, children, descendants, walk
+from migrate.python_tree import _WHITESPACE, Tree, children, descendants, walk
 from tests.conftest import FIXTURES
 
 # Odd corners: CRLF and lone CR, continuation lines, comments everywhere, f-string format specs (a field
@@ -133,6 +133,32 @@ def test_walks_make_libcsts_calls(name: str, text: str) -> None:
             walk(root, direct)
             assert by_tree.calls == expected.calls
             assert direct.calls == expected.calls
+
+
+def _numbered(tree: Tree) -> tuple[list[int], list[int], list[int], dict[int, int], dict[str, list[int]]]:
+    return [id(n) for n in tree.nodes], tree.ends, tree.parent, tree.number, tree.of_name
+
+
+@pytest.mark.parametrize(("name", "text"), SOURCES, ids=[name for name, _ in SOURCES])
+def test_numbering_by_class_functions_is_numbering_by_children(name: str, text: str) -> None:
+    module = cst.parse_module(text)
+    by_loop = object.__new__(Tree)
+    by_loop.module, by_loop.nodes, by_loop.ends, by_loop.parent, by_loop.number = module, [], [], [], {}
+    of_class: dict[type, list[int]] = {}
+    by_loop._number_iteratively(of_class)
+    by_loop.of_name = {cls.__name__: numbers for cls, numbers in of_class.items()}
+    assert _numbered(Tree(module)) == _numbered(by_loop)
+    assert [id(n) for n in Tree(module).nodes] == [id(n) for n in descendants(module)]
+
+
+def test_a_tree_deeper_than_the_stack_is_numbered_by_the_loop() -> None:
+    """3,000 implicitly concatenated strings nest 3,000 deep: deeper than Python's recursion limit."""
+    module = cst.parse_module("x = (\n" + "    'a'\n" * 3000 + ")\n")
+    tree = Tree(module)
+    assert [id(n) for n in tree.nodes] == [id(n) for n in descendants(module)]
+    assert len(tree.of_name["ConcatenatedString"]) == 2999
+    inner = tree.nodes[tree.of_name["SimpleString"][-1]]
+    assert type(tree.parent_of(inner)) is cst.ConcatenatedString
 
 
 def test_a_visitor_with_its_own_hooks_gets_libcsts_visit() -> None:
