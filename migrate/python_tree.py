@@ -293,6 +293,26 @@ class Tree:
                     found[id(kid)] = node
         return found
 
+    def outermost(self, node: cst.CSTNode, names: Sequence[str]) -> list[cst.CSTNode] | None:
+        """The nodes below `node` of the classes named, but those inside another of them, in visiting order
+        (the functions a body defines, not those they nest); None for a node not numbered here."""
+        start = self.number.get(id(node))
+        if start is None or self.nodes[start] is not node:
+            return None
+        end = self.ends[start]
+        numbers: list[int] = []
+        for name in names:
+            found = self.of_name.get(name, [])
+            numbers += found[bisect.bisect_right(found, start) : bisect.bisect_left(found, end)]
+        numbers.sort()
+        outer: list[cst.CSTNode] = []
+        inside = start  # the end of the last node taken
+        for i in numbers:
+            if i >= inside:
+                outer.append(self.nodes[i])
+                inside = self.ends[i]
+        return outer
+
     def walk(self, node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
         """`node.visit(visitor)`, calling only the visitor's own `visit_X`/`leave_X` methods, in the same order:
         nodes of other classes are skipped without being looked at."""

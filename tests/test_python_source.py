@@ -161,6 +161,23 @@ def test_a_tree_deeper_than_the_stack_is_numbered_by_the_loop() -> None:
     assert type(tree.parent_of(inner)) is cst.ConcatenatedString
 
 
+@pytest.mark.parametrize(("name", "text"), SOURCES, ids=[name for name, _ in SOURCES])
+def test_outermost_nodes_are_those_a_walk_that_stops_at_them_finds(name: str, text: str) -> None:
+    src = PythonSource(text, "m.py")
+    kinds = ("FunctionDef", "ClassDef")
+    for root in descendants(src.module):
+        expected: list[cst.CSTNode] = []
+        stack = list(reversed(children(root)))
+        while stack:
+            node = stack.pop()
+            if type(node).__name__ in kinds:
+                expected.append(node)
+            else:
+                stack.extend(reversed(children(node)))
+        assert [id(n) for n in src.tree.outermost(root, kinds) or []] == [id(n) for n in expected]
+    assert src.tree.outermost(cst.Name("elsewhere"), kinds) is None
+
+
 def test_a_visitor_with_its_own_hooks_gets_libcsts_visit() -> None:
     src = PythonSource("f(a.b, c)\n", "m.py")
     seen: list[str] = []

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
+from typing import cast
 
 import libcst as cst
 
@@ -48,6 +49,8 @@ GENERIC_ARTIFACT = "system.Artifact"
 PARAMETER_OF_PYTHON = {python: kfp for kfp, python in PYTHON_PARAMETER_TYPES.items()}
 # Methods that return the task they are called on (kfp 1 and kfp 2), so `t = op(...).after(x)` is a task.
 TASK_METHODS = re.compile(r"^(set_\w+|add_\w+|after|apply|ignore_upstream_failure)$")
+
+_Defined = cst.FunctionDef | cst.ClassDef  # what a function body defines
 
 
 class Nature(str, Enum):
@@ -360,7 +363,9 @@ class Wiring:
         found = self._locals.get(function)
         if found is None:
             components = {id(c.func) for c in self.module.components}
-            helpers = {d.name.value for d in _functions_in(function.body) if id(d) not in components}
+            numbered = self.src.tree.outermost(function.body, ("FunctionDef", "ClassDef"))
+            defined = _functions_in(function.body) if numbered is None else cast(list[_Defined], numbered)
+            helpers = {d.name.value for d in defined if id(d) not in components}
             found = self._locals[function] = {p.name.value for p in all_params(function)} | helpers
         return found
 
@@ -510,7 +515,7 @@ def _interfaces_on(path: str, text: str, quick: bool) -> dict[str, Interface]:
     return found
 
 
-def _functions_in(body: cst.CSTNode) -> Iterator[cst.FunctionDef | cst.ClassDef]:
+def _functions_in(body: cst.CSTNode) -> Iterator[_Defined]:
     """The functions and classes a function body defines (not those nested in them)."""
     stack: list[cst.CSTNode] = [body]
     while stack:
