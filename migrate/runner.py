@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -276,7 +276,7 @@ def with_callers(
     pool: Pool | None = None,
     contents: Contents | None = None,
     early: dict[Path, Early] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[], None] | None = None,
 ) -> list[Candidate]:
     """Give each Python candidate what the other Python files say about it: what they pass to the names it
     defines, and the texts of the component files and modules it loads or imports. When fixing, a loaded
@@ -284,7 +284,7 @@ def with_callers(
     more modules whose calls count (the rest of the project, when only some files are named).
 
     With `early` (a check, not a fix), each candidate whose facts are collected is checked in the same step,
-    from the same parse (`Early`); `progress` is told how many of those are done."""
+    from the same parse (`Early`); `progress` is called as each is done."""
     cache = cache if cache is not None else Cache.disabled()
     contents = contents or Contents(cache)
     gathered: dict[Path, callers.Facts] = {}
@@ -312,7 +312,7 @@ def with_callers(
         if early is not None and report is not None:
             early[path] = report
             if progress is not None:
-                progress(len(early))
+                progress()
     if not gathered:
         return list(candidates)
     found = callers.index(facts.calls for facts in gathered.values())
@@ -476,50 +476,114 @@ def _run(
     pool: Pool | None,
 ) -> list[FileReport]:
     contents = Contents(cache)
-    # A check needs each module's report once: made with its facts (`Early`), or after them if they differ.
-    early: dict[Path, Early] | None = None if options.fix else {}
-    at_most = len(candidates)
-    speculated = None if progress is None else (lambda n: progress(n, at_most))
-    candidates = with_callers(candidates, options, cache, context, pool, contents, early, speculated)
-    started = len(early or ())
+    if not options.fix:
+        return _check(candidates, options, cache, progress, context, pool, contents)
+    candidates = with_callers(candidates, options, cache, context, pool, contents)
     results: dict[int, FileReport | None] = {}
     pending: list[tuple[int, Candidate, str | None, str]] = []  # (index, candidate, content digest, foreign key)
     for index, candidate in enumerate(candidates):
-        stamp = contents.stamp(candidate.path) if cache.path is not None and not candidate.path.is_symlink() else None
-        content, foreign = (stamp.content, foreign_key(candidate.foreign)) if stamp is not None else (None, "")
-        entry = cache.lookup(str(candidate.path), content, candidate.explicit, foreign) if content else None
-        report = _from_cache(candidate, entry, contents, options) if entry is not None else None
-        made = early.get(candidate.path) if early else None
-        if report is None and made is not None and made.foreign == foreign_key(candidate.foreign):
-            report = made.report
-            _remember(cache, candidate, content, foreign, report)
-            results[index] = report
-        elif report is not None:
+        report, content, foreign = _cached(candidate, cache, contents, options)
+        if report is not None:
             results[index] = None if report is _NOT_KFP else report
         else:
             pending.append((index, candidate, content, foreign))
     current = list(candidates)
-    waves = _waves([candidate for _, candidate, _, _ in pending]) if options.fix else [list(range(len(pending)))]
     done = 0
-    for wave in waves:
+    for wave in _waves([candidate for _, candidate, _, _ in pending]):
         # A module importing modules that earlier waves fixed sees them fixed.
         fixed = _fixed_texts(results)
         todo = [_seeing(pending[i][1], fixed) for i in wave]
-        counted = (
-            None
-            if progress is None
-            else (lambda n, _, start=done: progress(started + start + n, started + len(pending)))
-        )
+        counted = None if progress is None else (lambda n, _, start=done: progress(start + n, len(pending)))
         for i, candidate, report in zip(wave, todo, _processed(todo, options, pool, counted), strict=True):
             index, _, content, foreign = pending[i]
             current[index] = candidate
             results[index] = report
             _remember(cache, candidate, content, foreign_key(candidate.foreign) if content else foreign, report)
         done += len(wave)
-    if options.fix:  # modules that import each other, and those the cache answered
-        _after_fixed_imports(current, results, options, cache, pool, contents)
+    # Modules that import each other, and those the cache answered.
+    _after_fixed_imports(current, results, options, cache, pool, contents)
     cache.save()
     return [report for _, report in sorted(results.items()) if report is not None]
+
+
+def _check(
+    candidates: Sequence[Candidate],
+    options: Options,
+    cache: Cache,
+    progress: Callable[[int, int], None] | None,
+    context: Sequence[Path],
+    pool: Pool | None,
+    contents: Contents,
+) -> list[FileReport]:
+    """A check processes each file once: a YAML file at once (no other file's facts concern it), a module
+    along with its cross-file facts (`Early`), and again only when the other modules' facts differ from what
+    it saw then. The YAML files are queued first: the workers take them while the facts come in."""
+    results: dict[int, FileReport | None] = {}
+    ahead: list[tuple[int, Candidate, str | None]] = []  # (index, candidate, content digest)
+    for index, candidate in enumerate(candidates):
+        if not is_python(str(candidate.path)):
+            report, content, _ = _cached(candidate, cache, contents, options)
+            if report is not None:
+                results[index] = None if report is _NOT_KFP else report
+            else:
+                ahead.append((index, candidate, content))
+    queued = _queued([candidate for _, candidate, _ in ahead], options, pool)
+    early: dict[Path, Early] = {}
+    total, done = len(candidates) - len(results), 0
+
+    def count() -> None:  # one more file done (a module checked again counts once)
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    candidates = with_callers(candidates, options, cache, context, pool, contents, early, count)
+    for (index, candidate, content), report in zip(ahead, queued, strict=True):
+        results[index] = report
+        _remember(cache, candidate, content, "", report)
+        count()
+    pending: list[tuple[int, Candidate, str | None, str]] = []
+    for index, candidate in enumerate(candidates):
+        if index in results:
+            continue
+        report, content, foreign = _cached(candidate, cache, contents, options)
+        made = early.get(candidate.path)
+        if report is None and made is not None and made.foreign == foreign_key(candidate.foreign):
+            report = made.report
+            _remember(cache, candidate, content, foreign, report)
+            results[index] = report
+        elif report is not None:
+            results[index] = None if report is _NOT_KFP else report
+            if made is None:
+                count()
+        else:
+            pending.append((index, candidate, content, foreign))
+    todo = [candidate for _, candidate, _, _ in pending]
+    for (index, candidate, content, foreign), report in zip(pending, _processed(todo, options, pool), strict=True):
+        results[index] = report
+        _remember(cache, candidate, content, foreign, report)
+        if candidate.path not in early:
+            count()
+    cache.save()
+    return [report for _, report in sorted(results.items()) if report is not None]
+
+
+def _cached(
+    candidate: Candidate, cache: Cache, contents: Contents, options: Options
+) -> tuple[FileReport | None, str | None, str]:
+    """What the cache says of the file (`_NOT_KFP`: not a KFP file; None: it must be processed), and the file's
+    content digest and cross-file facts key (None and "" when the cache is off)."""
+    stamp = contents.stamp(candidate.path) if cache.path is not None and not candidate.path.is_symlink() else None
+    content, foreign = (stamp.content, foreign_key(candidate.foreign)) if stamp is not None else (None, "")
+    entry = cache.lookup(str(candidate.path), content, candidate.explicit, foreign) if content else None
+    return (_from_cache(candidate, entry, contents, options) if entry is not None else None), content, foreign
+
+
+def _queued(todo: Sequence[Candidate], options: Options, pool: Pool | None) -> Iterator[FileReport | None]:
+    """`_processed`, its tasks queued in the pool now and collected as the result is read."""
+    if pool is not None and (len(todo) >= POOL_THRESHOLD or (pool.started and len(todo) > 1)):
+        return pool.get().map(_safe_process, todo, [options] * len(todo), chunksize=8)
+    return (_safe_process(candidate, options) for candidate in todo)
 
 
 _MOST_WAVES = 8
@@ -565,7 +629,10 @@ def _seeing(candidate: Candidate, fixed: dict[str, str]) -> Candidate:
 
 
 def _processed(
-    todo: Sequence[Candidate], options: Options, pool: Pool | None, progress: Callable[[int, int], None] | None
+    todo: Sequence[Candidate],
+    options: Options,
+    pool: Pool | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[FileReport | None]:
     processed: list[FileReport | None] = []
     if pool is not None and (len(todo) >= POOL_THRESHOLD or (pool.started and len(todo) > 1)):
