@@ -292,6 +292,27 @@ def test_a_check_processes_each_module_once_but_those_other_files_call(
     assert [(r.path, r.findings) for r in parallel] == [(r.path, r.findings) for r in serial]
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_checks_progress_counts_each_file_once_and_ends_at_its_total(tmp_path: Path, jobs: int) -> None:
+    from migrate.cache import Cache
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "comps.py").write_text(CALLED_COMPONENT)  # checked again: pipe.py calls it
+    (project / "pipe.py").write_text("from kfp import dsl\nfrom comps import show_op\n\nshow_op('gs://b/x', 2)\n")
+    (project / "plain.py").write_text("import os\n")
+    for i in range(20):
+        (project / f"c{i}.yaml").write_text(UNTYPED)
+    calls: list[tuple[int, int]] = []
+    cache = Cache.open(tmp_path / "cache", "key")
+    run(list(discover([project])), Options(rules=ALL, jobs=jobs), cache, progress=lambda *a: calls.append(a))
+    assert calls == [(done, 23) for done in range(1, 24)]
+    calls.clear()  # again, the cache answering every file: the YAML files before the total, the modules in it
+    cache = Cache.open(tmp_path / "cache", "key")
+    run(list(discover([project])), Options(rules=ALL, jobs=jobs), cache, progress=lambda *a: calls.append(a))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
 def test_modules_importing_each_other_share_the_last_wave(tmp_path: Path) -> None:
     for name, other in (("a", "b"), ("b", "a")):
         (tmp_path / f"{name}.py").write_text(f"import kfp\n\nfrom {other} import x\n")
