@@ -145,6 +145,11 @@ class Cache:
     def open(cls, directory: Path, key: str) -> Cache:
         return cls(directory / migrate.__version__ / key)
 
+    @property
+    def empty(self) -> bool:
+        """Nothing recorded for these settings (off, or never saved): every file will be processed."""
+        return self.path is None or not self.path.is_dir()
+
     def _for(self, name: str) -> _Shard:
         number = _shard(name)
         shard = self._shards.get(number)

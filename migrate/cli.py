@@ -285,7 +285,7 @@ def _run(
         key = settings_key(sorted(options.selected_codes), options.per_file_ignores, options.fix, options.unsafe)
         cache = Cache.open(cache_directory(config.cache_dir, config.root), key)
     with Pool(options.jobs) as pool:
-        if no_cache and options.jobs > 1 and any(Path(p).is_dir() for p in paths):
+        if cache.empty and options.jobs > 1 and any(Path(p).is_dir() for p in paths):
             pool.warm(options)  # every file found will be processed: the workers start while they are found
         candidates = _candidates(paths, config, force_exclude, changed_since, cache)
         context = _project_context(paths, config, candidates)

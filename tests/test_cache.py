@@ -195,11 +195,26 @@ def _fixture_tree(tmp_path: Path, name: str) -> Path:
     return root
 
 
-def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
+def test_the_pool_starts_early_only_for_a_run_that_processes_every_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _tree(tmp_path)
+    warmed: list[int] = []
+    monkeypatch.setattr(runner_module.Pool, "warm", lambda self, options: warmed.append(self.jobs))
+    cache, folder = ["--cache-dir", str(tmp_path / "c")], str(root)
+    runs = (["--no-cache", folder], [*cache, folder], [*cache, folder], ["-j1", "--no-cache", folder])
+    for args in (*runs, ["--no-cache", str(root / "c.yaml")]):
+        assert CliRunner().invoke(app, ["check", "-j2", *args]).exit_code == 1
+        warmed.append(0)
+    assert warmed == [2, 0, 2, 0, 0, 0, 0]  # --no-cache, an empty cache; not a filled one, one job, a file
+
+
+@pytest.mark.parametrize("fix", [False, True])
+def test_parallel_and_serial_runs_agree(tmp_path: Path, fix: bool) -> None:
     serial, parallel = _fixture_tree(tmp_path, "serial"), _fixture_tree(tmp_path, "parallel")
     for root in (serial, parallel):
         assert len(list(root.rglob("*.*"))) >= 2 * runner_module.POOL_THRESHOLD
-    options = {"rules": ALL, "fix": True, "unsafe": True}
+    options = {"rules": ALL, "fix": fix, "unsafe": True}
     one = run(list(discover([serial])), Options(jobs=1, **options))  # type: ignore[arg-type]
     two = run(list(discover([parallel])), Options(jobs=2, **options))  # type: ignore[arg-type]
 
