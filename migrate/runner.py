@@ -12,7 +12,7 @@ from pathlib import Path
 
 from migrate import callers
 from migrate.cache import Cache, Entry, Stamp, digest, foreign_key, identity
-from migrate.callers import CrossFile
+from migrate.callers import NO_CROSS_FILE, CrossFile
 from migrate.discovery import YAML_SUFFIXES, Candidate, discover
 from migrate.languages import BOM, imports_kfp, is_python
 from migrate.model import Finding, NewFile, Rule, Severity, any_provisional, applicable
@@ -288,8 +288,13 @@ def with_callers(
     cache = cache if cache is not None else Cache.disabled()
     contents = contents or Contents(cache)
     gathered: dict[Path, callers.Facts] = {}
-    missing: list[tuple[Path, str, str]] = []  # (path, digest, text) of modules the cache does not know
+    # (path, digest, text) of modules the cache does not know; with no cache, (path, None, None): the task
+    # reads the file (one read, in parallel) and tells whether it mentions kfp.
+    missing: list[tuple[Path, str | None, str | None]] = []
     for path in [c.path for c in candidates if is_python(str(c.path))] + list(context):
+        if cache.path is None:
+            missing.append((path, None, None))
+            continue
         stamp = contents.stamp(path)
         if stamp is None or not stamp.mentions_kfp:
             continue
@@ -307,8 +312,10 @@ def with_callers(
     else:
         computed = map(_facts_and_early, jobs)
     for (path, content, _), (found_facts, report) in zip(missing, computed, strict=True):
-        cache.store_facts(str(path), content, found_facts)
-        gathered[path] = found_facts
+        if found_facts is not None:
+            if content is not None:
+                cache.store_facts(str(path), content, found_facts)
+            gathered[path] = found_facts
         if early is not None and report is not None:
             early[path] = report
             if progress is not None:
@@ -342,14 +349,24 @@ class Early:
     report: FileReport | None
 
 
-def _facts_and_early(job: tuple[str, str, Candidate | None, Options | None]) -> tuple[callers.Facts, Early | None]:
-    """A module's facts; for a candidate, also its `Early` report. (A worker's task: both read one parse.)"""
+def _facts_and_early(
+    job: tuple[str | None, str, Candidate | None, Options | None],
+) -> tuple[callers.Facts | None, Early | None]:
+    """A module's facts (None for a file that cannot be read or does not mention kfp); for a candidate, also
+    its `Early` report. (A worker's task: both read one parse.) With no text, the file is read here."""
     text, name, candidate, options = job
-    found = callers.facts(text, name)
+    if text is None:
+        data = _small_bytes(Path(name))
+        if data is not None and b"kfp" in data:
+            text = data.decode("utf-8", "replace").removeprefix(BOM)
+    found = callers.facts(text, name) if text is not None else None
     if candidate is None or options is None:
         return found, None
-    seen = _dependencies([file for _, file in found.dependencies], (), None, None)
-    foreign = CrossFile((), _sources(found, seen))
+    foreign = NO_CROSS_FILE
+    if found is not None:
+        foreign = CrossFile(
+            (), _sources(found, _dependencies([file for _, file in found.dependencies], (), None, None))
+        )
     return found, Early(foreign_key(foreign), _safe_process(replace(candidate, foreign=foreign), options))
 
 
