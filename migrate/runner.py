@@ -359,7 +359,10 @@ def _facts_and_early(
         data = _small_bytes(Path(name))
         if data is not None and b"kfp" in data:
             text = data.decode("utf-8", "replace").removeprefix(BOM)
-    found = callers.facts(text, name) if text is not None else None
+    try:
+        found = callers.facts(text, name) if text is not None else None
+    except (RecursionError, MemoryError):  # what nests too deep for `ast` says nothing of other files
+        found = None
     if candidate is None or options is None:
         return found, None
     foreign = NO_CROSS_FILE

@@ -313,6 +313,24 @@ def test_a_checks_progress_counts_each_file_once_and_ends_at_its_total(tmp_path:
     assert calls == [(1, 3), (2, 3), (3, 3)]
 
 
+def test_a_module_whose_facts_cannot_be_collected_is_still_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "comps.py").write_text(CALLED_COMPONENT)
+    (tmp_path / "other.py").write_text(CALLED_COMPONENT.replace("show", "view"))
+    real = runner_module.callers.facts
+
+    def facts(text: str, path: str) -> object:
+        if path.endswith("comps.py"):
+            raise RecursionError
+        return real(text, path)
+
+    monkeypatch.setattr(runner_module.callers, "facts", facts)
+    reports = {Path(r.path).name: r for r in run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))}
+    assert {f.code for f in reports["comps.py"].findings} == {f.code for f in reports["other.py"].findings}
+    assert "KFP202" in {f.code for f in reports["comps.py"].findings}
+
+
 def test_modules_importing_each_other_share_the_last_wave(tmp_path: Path) -> None:
     for name, other in (("a", "b"), ("b", "a")):
         (tmp_path / f"{name}.py").write_text(f"import kfp\n\nfrom {other} import x\n")
