@@ -291,7 +291,8 @@ def with_callers(
     # (path, digest, text) of modules the cache does not know; with no cache, (path, None, None): the task
     # reads the file (one read, in parallel) and tells whether it mentions kfp.
     missing: list[tuple[Path, str | None, str | None]] = []
-    for path in [c.path for c in candidates if is_python(str(c.path))] + list(context):
+    modules = list(dict.fromkeys([c.path for c in candidates if is_python(str(c.path))] + list(context)))
+    for path in modules:
         if cache.path is None:
             missing.append((path, None, None))
             continue
@@ -306,6 +307,8 @@ def with_callers(
         if data is not None:
             missing.append((path, stamp.content, data.decode("utf-8", "replace").removeprefix(BOM)))
     speculating = {c.path: c for c in candidates} if early is not None and options is not None else {}
+    if pool is not None and len(missing) >= POOL_THRESHOLD:
+        missing.sort(key=_size, reverse=True)  # the last tasks are small: the workers finish together
     jobs = [(text, str(path), speculating.get(path), options) for path, _, text in missing]
     if pool is not None and len(missing) >= POOL_THRESHOLD:
         computed = pool.get().map(_facts_and_early, jobs, chunksize=8)
@@ -322,7 +325,8 @@ def with_callers(
                 progress()
     if not gathered:
         return list(candidates)
-    found = callers.index(facts.calls for facts in gathered.values())
+    # In the modules' order, whichever the cache answered: the calls' order is part of what a module sees.
+    found = callers.index(gathered[path].calls for path in modules if path in gathered)
     gathered = {c.path: gathered[c.path] for c in candidates if c.path in gathered}
     # A component many pipelines load is read (and fixed) once.
     files = [file for facts in gathered.values() for _, file in facts.dependencies]
@@ -333,6 +337,16 @@ def with_callers(
         else c
         for c in candidates
     ]
+
+
+def _size(job: tuple[Path, str | None, str | None]) -> int:
+    path, _, text = job
+    if text is not None:
+        return len(text)
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _sources(facts: callers.Facts, seen: dict[Path, callers.Dependency | None]) -> dict[str, callers.Dependency]:

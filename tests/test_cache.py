@@ -209,6 +209,32 @@ def test_the_pool_starts_early_only_for_a_run_that_processes_every_file(
     assert warmed == [2, 0, 2, 0, 0, 0, 0]  # --no-cache, an empty cache; not a filled one, one job, a file
 
 
+def test_what_other_modules_pass_is_seen_in_one_order_whichever_facts_the_cache_holds(
+    tmp_path: Path, processed: list[str]
+) -> None:
+    """A module whose callers did not change is answered by the cache, even when the facts of some callers
+    came from the cache and others were collected again."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "comps.py").write_text(
+        "from kfp.components import InputPath, create_component_from_func\n\n"
+        "def show(data_path: InputPath()):\n    print(open(data_path).read())\n\n"
+        "show_op = create_component_from_func(show)\n"
+    )
+    for name in ("a", "b"):
+        (root / f"{name}.py").write_text(
+            f"from kfp import dsl\nfrom comps import show_op\n\n@dsl.pipeline(name='p')\ndef p():\n"
+            f"    show_op('gs://{name}/x')\n"
+        )
+    cold = _run(root, tmp_path / "c")
+    (root / "a.py").write_text((root / "a.py").read_text() + "# changed: its facts are collected again\n")
+    processed.clear()
+    again = _run(root, tmp_path / "c")
+    assert sorted(set(processed)) == ["a.py"]
+    assert [r.findings for r in again] == [r.findings for r in cold]
+    assert any("a.py" in f.message and "b.py" in f.message for r in again for f in r.findings)
+
+
 @pytest.mark.parametrize("fix", [False, True])
 def test_parallel_and_serial_runs_agree(tmp_path: Path, fix: bool) -> None:
     serial, parallel = _fixture_tree(tmp_path, "serial"), _fixture_tree(tmp_path, "parallel")
