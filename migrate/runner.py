@@ -357,10 +357,15 @@ def _sources(facts: callers.Facts, seen: dict[Path, callers.Dependency | None]) 
 class Early:
     """A module's report made with its cross-file facts, before the other modules' were known: it saw no calls
     from them, and its dependencies as they are on disk. It stands when the run's facts say the same
-    (`foreign`, as `foreign_key` reduces them); else the module is checked again."""
+    (`foreign`, as `foreign_key` reduces them) of a candidate named as this one was (`explicit`: a file both
+    named and found in a named folder is two candidates); else the module is checked again."""
 
     foreign: str
+    explicit: bool
     report: FileReport | None
+
+    def stands_for(self, candidate: Candidate) -> bool:
+        return self.explicit == candidate.explicit and self.foreign == foreign_key(candidate.foreign)
 
 
 def _facts_and_early(
@@ -384,7 +389,8 @@ def _facts_and_early(
         foreign = CrossFile(
             (), _sources(found, _dependencies([file for _, file in found.dependencies], (), None, None))
         )
-    return found, Early(foreign_key(foreign), _safe_process(replace(candidate, foreign=foreign), options))
+    report = _safe_process(replace(candidate, foreign=foreign), options)
+    return found, Early(foreign_key(foreign), candidate.explicit, report)
 
 
 def _small_bytes(path: Path) -> bytes | None:
@@ -565,39 +571,46 @@ def _check(
     early: dict[Path, Early] = {}
     total, done = len(candidates) - len(results), 0
 
-    def count() -> None:  # one more file done (a module checked again counts once)
+    def count() -> None:
         nonlocal done
         done += 1
         if progress is not None:
             progress(done, total)
 
     candidates = with_callers(candidates, options, cache, context, pool, contents, early, count)
+    counted = set(early)  # modules counted as their early reports came in
+
+    def settled(candidate: Candidate) -> None:  # each candidate counts once, whatever report it gets
+        if candidate.path in counted:
+            counted.discard(candidate.path)
+        else:
+            count()
+
     for (index, candidate, content), report in zip(ahead, queued, strict=True):
         results[index] = report
         _remember(cache, candidate, content, "", report)
-        count()
+        settled(candidate)
     pending: list[tuple[int, Candidate, str | None, str]] = []
     for index, candidate in enumerate(candidates):
         if index in results:
             continue
         report, content, foreign = _cached(candidate, cache, contents, options)
         made = early.get(candidate.path)
-        if report is None and made is not None and made.foreign == foreign_key(candidate.foreign):
+        if report is None and made is not None and made.stands_for(candidate):
             report = made.report
             _remember(cache, candidate, content, foreign, report)
             results[index] = report
+            settled(candidate)
         elif report is not None:
             results[index] = None if report is _NOT_KFP else report
-            if made is None:
-                count()
+            settled(candidate)
         else:
             pending.append((index, candidate, content, foreign))
     todo = [candidate for _, candidate, _, _ in pending]
     for (index, candidate, content, foreign), report in zip(pending, _processed(todo, options, pool), strict=True):
         results[index] = report
         _remember(cache, candidate, content, foreign, report)
-        if candidate.path not in early:
-            count()
+        settled(candidate)
     cache.save()
     return [report for _, report in sorted(results.items()) if report is not None]
 

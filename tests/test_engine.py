@@ -313,6 +313,32 @@ def test_a_checks_progress_counts_each_file_once_and_ends_at_its_total(tmp_path:
     assert calls == [(1, 3), (2, 3), (3, 3)]
 
 
+@pytest.mark.parametrize("named_first", [False, True])
+def test_a_module_both_named_and_found_is_checked_as_each(tmp_path: Path, named_first: bool) -> None:
+    """`check d d/a.py`: one file, two candidates; only the named one reports a module that imports no kfp."""
+    module = tmp_path / "a.py"
+    module.write_text("# mentions kfp\nx = (\n")
+    walked, named = Candidate(module, explicit=False), Candidate(module, explicit=True)
+    calls: list[tuple[int, int]] = []
+    reports = run(
+        [named, walked] if named_first else [walked, named],
+        Options(codes=("KFP008",), jobs=1),
+        progress=lambda *a: calls.append(a),
+    )
+    assert [f.code for r in reports for f in r.findings] == ["KFP008"]
+    assert calls == [(1, 2), (2, 2)]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_module_also_given_as_context_counts_once(tmp_path: Path, jobs: int) -> None:
+    (tmp_path / "a.py").write_text("import kfp\nfrom kfp import dsl\n")
+    candidates = [Candidate(tmp_path / "a.py", explicit=False), Candidate(tmp_path / "b.yaml", explicit=False)]
+    (tmp_path / "b.yaml").write_text(UNTYPED)
+    calls: list[tuple[int, int]] = []
+    run(candidates, Options(rules=ALL, jobs=jobs), progress=lambda *a: calls.append(a), context=[tmp_path / "a.py"])
+    assert calls == [(1, 2), (2, 2)]
+
+
 def test_a_module_whose_facts_cannot_be_collected_is_still_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
