@@ -61,8 +61,25 @@ class CrossFile:
     # (`py:<module as written>`).
     sources: Mapping[str, Dependency] = field(default_factory=dict)
 
+    def calls_to(self, symbols: Iterable[str]) -> Iterator[ForeignArg]:
+        """What other modules pass to the names `symbols`: the only question rules ask of `calls`."""
+        wanted = set(symbols)
+        return (arg for arg in self.calls if arg.symbol in wanted)
+
 
 NO_CROSS_FILE = CrossFile()
+
+
+@dataclass(frozen=True)
+class AskedCrossFile(CrossFile):
+    """A `CrossFile` that records the names rules asked about the callers of (`asked`)."""
+
+    asked: set[str] = field(default_factory=set, compare=False)
+
+    def calls_to(self, symbols: Iterable[str]) -> Iterator[ForeignArg]:
+        symbols = set(symbols)
+        self.asked.update(symbols)
+        return super().calls_to(symbols)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from migrate import callers
 from migrate.cache import Cache, Entry, Stamp, digest, foreign_key, identity
-from migrate.callers import NO_CROSS_FILE, CrossFile
+from migrate.callers import AskedCrossFile, CrossFile
 from migrate.discovery import YAML_SUFFIXES, Candidate, discover
 from migrate.languages import BOM, imports_kfp, is_python
 from migrate.model import Finding, NewFile, Rule, Severity, any_provisional, applicable
@@ -356,16 +356,23 @@ def _sources(facts: callers.Facts, seen: dict[Path, callers.Dependency | None]) 
 @dataclass(frozen=True)
 class Early:
     """A module's report made with its cross-file facts, before the other modules' were known: it saw no calls
-    from them, and its dependencies as they are on disk. It stands when the run's facts say the same
-    (`foreign`, as `foreign_key` reduces them) of a candidate named as this one was (`explicit`: a file both
-    named and found in a named folder is two candidates); else the module is checked again."""
+    from them, and its dependencies as they are on disk. It stands for a candidate named as its own was
+    (`explicit`: a file both named and found in a named folder is two candidates) when the run's facts give
+    the same dependencies (`sources`, as `foreign_key` reduces them) and no call to a name its rules asked
+    about (`asked`); else the module is checked again."""
 
-    foreign: str
+    sources: str
+    asked: frozenset[str]
     explicit: bool
     report: FileReport | None
 
     def stands_for(self, candidate: Candidate) -> bool:
-        return self.explicit == candidate.explicit and self.foreign == foreign_key(candidate.foreign)
+        foreign = candidate.foreign
+        return (
+            self.explicit == candidate.explicit
+            and self.sources == foreign_key(CrossFile((), foreign.sources))
+            and next(iter(foreign.calls_to(self.asked)), None) is None
+        )
 
 
 def _facts_and_early(
@@ -384,13 +391,12 @@ def _facts_and_early(
         found = None
     if candidate is None or options is None:
         return found, None
-    foreign = NO_CROSS_FILE
+    sources: dict[str, callers.Dependency] = {}
     if found is not None:
-        foreign = CrossFile(
-            (), _sources(found, _dependencies([file for _, file in found.dependencies], (), None, None))
-        )
+        sources = _sources(found, _dependencies([file for _, file in found.dependencies], (), None, None))
+    foreign = AskedCrossFile((), sources)
     report = _safe_process(replace(candidate, foreign=foreign), options)
-    return found, Early(foreign_key(foreign), candidate.explicit, report)
+    return found, Early(foreign_key(CrossFile((), sources)), frozenset(foreign.asked), candidate.explicit, report)
 
 
 def _small_bytes(path: Path) -> bytes | None:

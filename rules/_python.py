@@ -319,9 +319,7 @@ class KfpModule:
                 if input_name is not None:
                     kind = arg_kind(arg.value, set(params))
                     yield CallArg(input_name, kind, _value_type(arg.value, kind, params), arg.value)
-        for other in self.src.foreign.calls:
-            if other.symbol not in symbols:
-                continue
+        for other in self.src.foreign.calls_to(symbols):
             if other.keyword is not None:
                 name: str | None = other.keyword
             else:

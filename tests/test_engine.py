@@ -292,6 +292,25 @@ def test_a_check_processes_each_module_once_but_those_other_files_call(
     assert [(r.path, r.findings) for r in parallel] == [(r.path, r.findings) for r in serial]
 
 
+def test_a_module_whose_other_names_are_called_elsewhere_is_checked_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What other files pass decides findings only through the components' call arguments: calls to a helper
+    the module also defines leave its report as it was made."""
+    (tmp_path / "comps.py").write_text(CALLED_COMPONENT + "\n\ndef helper(path):\n    return path\n")
+    (tmp_path / "pipe.py").write_text(
+        "from kfp import dsl\nfrom comps import helper\n\n@dsl.pipeline(name='p')\n"
+        "def p():\n    helper('gs://b/x')\n"
+    )
+    order: list[str] = []
+    real = runner_module.process
+    monkeypatch.setattr(runner_module, "process", lambda c, o: order.append(c.path.name) or real(c, o))
+    reports = run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))
+    assert sorted(order) == ["comps.py", "pipe.py"]
+    [facts] = [r for r in reports if r.path.endswith("comps.py")]
+    assert "KFP217" not in {f.code for f in facts.findings}  # (what a URI passed to `show_op` would give)
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_checks_progress_counts_each_file_once_and_ends_at_its_total(tmp_path: Path, jobs: int) -> None:
     from migrate.cache import Cache
