@@ -299,8 +299,7 @@ def test_a_module_whose_other_names_are_called_elsewhere_is_checked_once(
     the module also defines leave its report as it was made."""
     (tmp_path / "comps.py").write_text(CALLED_COMPONENT + "\n\ndef helper(path):\n    return path\n")
     (tmp_path / "pipe.py").write_text(
-        "from kfp import dsl\nfrom comps import helper\n\n@dsl.pipeline(name='p')\n"
-        "def p():\n    helper('gs://b/x')\n"
+        "from kfp import dsl\nfrom comps import helper\n\n@dsl.pipeline(name='p')\ndef p():\n    helper('gs://b/x')\n"
     )
     order: list[str] = []
     real = runner_module.process
