@@ -381,7 +381,8 @@ def _facts_and_early(
     """A module's facts (None for a file that cannot be read or does not mention kfp); for a candidate, also
     its `Early` report. (A worker's task: both read one parse.) With no text, the file is read here."""
     text, name, candidate, options = job
-    if text is None:
+    uncached = text is None
+    if uncached:
         data = _small_bytes(Path(name))
         if data is not None and b"kfp" in data:
             text = data.decode("utf-8", "replace").removeprefix(BOM)
@@ -389,6 +390,8 @@ def _facts_and_early(
         found = callers.facts(text, name) if text is not None else None
     except (RecursionError, MemoryError):  # what nests too deep for `ast` says nothing of other files
         found = None
+    if uncached and found is not None:
+        found = replace(found, probes=())  # what a cache would check them by: most of what is sent back
     if candidate is None or options is None:
         return found, None
     sources: dict[str, callers.Dependency] = {}
