@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import migrate
 import migrate.cache as cache_module
 import migrate.runner as runner_module
+from migrate import cross_file, processing
 from migrate.cache import Cache, settings_key
 from migrate.cli import app
 from migrate.registry import select
@@ -31,13 +32,13 @@ PIPELINE = (
 def processed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files the runner really parsed (not answered from the cache)."""
     seen: list[str] = []
-    real = runner_module.process
+    real = processing.process
 
     def counting(candidate, options):  # type: ignore[no-untyped-def]
         seen.append(Path(candidate.path).name)
         return real(candidate, options)
 
-    monkeypatch.setattr(runner_module, "process", counting)
+    monkeypatch.setattr(processing, "process", counting)
     return seen
 
 
@@ -113,13 +114,14 @@ def test_fix_then_fix_again_is_answered_from_the_cache(tmp_path: Path, processed
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files whose bytes the runner read (to digest, gather facts or show)."""
     seen: list[str] = []
-    real = runner_module._small_bytes
+    real = processing.small_bytes
 
     def counting(path: Path) -> bytes | None:
         seen.append(Path(path).name)
         return real(path)
 
-    monkeypatch.setattr(runner_module, "_small_bytes", counting)
+    for module in (cross_file, runner_module):
+        monkeypatch.setattr(module, "small_bytes", counting)
     return seen
 
 

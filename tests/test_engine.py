@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from migrate import callers, processing
 from migrate import engine as engine_module
 from migrate import runner as runner_module
 from migrate.engine import apply_fixes, check_text, fix_text
@@ -255,8 +256,8 @@ def test_fix_takes_a_module_after_the_modules_it_imports_and_each_once(
     (tmp_path / "pipeline.py").write_text(PIPELINE_MODULE)
     (tmp_path / "other.py").write_text("from kfp import dsl\n\nfrom pipeline import p\n")
     order: list[str] = []
-    real = runner_module.process
-    monkeypatch.setattr(runner_module, "process", lambda c, o: order.append(c.path.name) or real(c, o))
+    real = processing.process
+    monkeypatch.setattr(processing, "process", lambda c, o: order.append(c.path.name) or real(c, o))
     run(list(discover([tmp_path])), Options(rules=ALL, fix=True, jobs=1))
     assert sorted(order) == ["comp.py", "other.py", "pipeline.py"]
     assert order.index("comp.py") < order.index("pipeline.py") < order.index("other.py")
@@ -282,8 +283,8 @@ def test_a_check_processes_each_module_once_but_those_other_files_call(
     )
     (tmp_path / "other.py").write_text("from kfp import dsl\n\nfrom comps import show\n")
     order: list[str] = []
-    real = runner_module.process
-    monkeypatch.setattr(runner_module, "process", lambda c, o: order.append(c.path.name) or real(c, o))
+    real = processing.process
+    monkeypatch.setattr(processing, "process", lambda c, o: order.append(c.path.name) or real(c, o))
     serial = run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))
     assert sorted(order) == ["comps.py", "comps.py", "other.py", "pipe.py"]
     [uri] = [f for r in serial if r.path.endswith("comps.py") for f in r.findings if f.code == "KFP217"]
@@ -302,8 +303,8 @@ def test_a_module_whose_other_names_are_called_elsewhere_is_checked_once(
         "from kfp import dsl\nfrom comps import helper\n\n@dsl.pipeline(name='p')\ndef p():\n    helper('gs://b/x')\n"
     )
     order: list[str] = []
-    real = runner_module.process
-    monkeypatch.setattr(runner_module, "process", lambda c, o: order.append(c.path.name) or real(c, o))
+    real = processing.process
+    monkeypatch.setattr(processing, "process", lambda c, o: order.append(c.path.name) or real(c, o))
     reports = run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))
     assert sorted(order) == ["comps.py", "pipe.py"]
     [facts] = [r for r in reports if r.path.endswith("comps.py")]
@@ -362,14 +363,14 @@ def test_a_module_whose_facts_cannot_be_collected_is_still_checked(
 ) -> None:
     (tmp_path / "comps.py").write_text(CALLED_COMPONENT)
     (tmp_path / "other.py").write_text(CALLED_COMPONENT.replace("show", "view"))
-    real = runner_module.callers.facts
+    real = callers.facts
 
     def facts(text: str, path: str) -> object:
         if path.endswith("comps.py"):
             raise RecursionError
         return real(text, path)
 
-    monkeypatch.setattr(runner_module.callers, "facts", facts)
+    monkeypatch.setattr(callers, "facts", facts)
     reports = {Path(r.path).name: r for r in run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))}
     assert {f.code for f in reports["comps.py"].findings} == {f.code for f in reports["other.py"].findings}
     assert "KFP202" in {f.code for f in reports["comps.py"].findings}
