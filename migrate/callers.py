@@ -168,9 +168,15 @@ def _imports_no_scanned_file(text: str, path: str) -> bool:
             if plain is None:
                 return False  # `import (`, a comment, a line continuation: parse
             name, asname = plain.groups()
-            if asname and not name.startswith("kfp") and _candidates(here, name, 0):
+            if _binds_module(name, asname) and _candidates(here, name, 0):
                 return False
     return True
+
+
+def _binds_module(name: str, asname: str | None) -> bool:
+    """Whether `import name [as asname]` binds a name to the (non-kfp) module itself: `import comps`, or
+    `import a.b as c`. (`import a.b` binds `a`, whose calls name no module of a scanned file.)"""
+    return not name.startswith("kfp") and (asname is not None or "." not in name)
 
 
 def _parse(text: str) -> ast.Module | None:
@@ -288,8 +294,8 @@ def collect(source: str | ast.Module | None, path: str, nodes: _Nodes | None = N
                 imported[alias.asname or alias.name] = (files, alias.name)
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.asname and not alias.name.startswith("kfp"):
-                    modules[alias.asname] = _candidates(here, alias.name, 0)
+                if _binds_module(alias.name, alias.asname):
+                    modules[alias.asname or alias.name] = _candidates(here, alias.name, 0)
     # A call to a name no file was found for adds no target (`from typing import NamedTuple`): most modules
     # import nothing else, and need not be walked.
     imported = {name: found for name, found in imported.items() if found[0]}

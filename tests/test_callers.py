@@ -161,6 +161,23 @@ def test_calls_to_names_from_scanned_files_are_collected(project: Path) -> None:
     assert {arg.caller for _, arg in found.calls.targets} == {caller}
 
 
+def test_calls_through_a_plainly_imported_module_are_collected(project: Path) -> None:
+    """`import helpers` binds the module: `helpers.train(...)` calls into it. `import pkg.steps` binds `pkg`."""
+    found = facts_of(
+        project,
+        """
+        import helpers
+        import pkg.steps
+
+        def pipeline():
+            helpers.train('gs://bucket/data')
+            pkg.steps.step(data='x')
+        """,
+    )
+    helpers = str((project / "helpers.py").resolve())
+    assert [(file, arg.symbol, arg.kind) for file, arg in found.calls.targets] == [(helpers, "train", "URI")]
+
+
 @pytest.mark.parametrize(
     ("imports", "calls_helpers"),
     [
@@ -257,6 +274,8 @@ def test_a_module_importing_no_scanned_file_is_not_parsed(project: Path, monkeyp
     [
         "from helpers import train\n",
         "import helpers as h\n",
+        "import helpers\n",
+        "import json, helpers\n",
         "import helpers\tas\th\n",
         "x = 1; from helpers import train\n",
         "from .import steps\n",

@@ -293,6 +293,16 @@ def test_a_check_processes_each_module_once_but_those_other_files_call(
     assert [(r.path, r.findings) for r in parallel] == [(r.path, r.findings) for r in serial]
 
 
+def test_a_component_called_through_its_plainly_imported_module_sees_what_is_passed(tmp_path: Path) -> None:
+    (tmp_path / "comps.py").write_text(CALLED_COMPONENT)
+    (tmp_path / "pipe.py").write_text(
+        "import comps\nfrom kfp import dsl\n\n@dsl.pipeline(name='p')\ndef p():\n    comps.show_op('gs://b/x', 2)\n"
+    )
+    reports = run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))
+    [uri] = [f for r in reports if r.path.endswith("comps.py") for f in r.findings if f.code == "KFP217"]
+    assert "pipe.py" in uri.message
+
+
 def test_a_module_whose_other_names_are_called_elsewhere_is_checked_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
