@@ -20,10 +20,10 @@ class Pool:
         self._pool: Executor | None = None
 
     def warm(self, options: Options) -> None:
-        """Start the workers now, each importing what processing needs (LibCST, the rules: a quarter of a
-        second) while this process goes on finding the files. Workers forked from this process share what it
-        has imported: LibCST is imported here first, once rather than in each (the rules, in the workers,
-        take about as long as finding the files)."""
+        """Start the workers now, so that what processing imports (LibCST and the rules: a quarter of a second)
+        is imported while this process goes on finding the files. Workers forked from this process share what
+        it has imported: LibCST is imported here first, once rather than in each; the rules, imported in the
+        workers, take about as long as finding the files."""
         import multiprocessing
 
         if multiprocessing.get_start_method() == "fork":
@@ -52,6 +52,7 @@ class Pool:
 
 
 def _warm(options: Options) -> None:
+    """A worker's first task: import what checking a file of either language needs."""
     import migrate.engine
     import migrate.python_source
     import migrate.yaml_source  # noqa: F401
@@ -73,16 +74,17 @@ def processed(
     pool: Pool | None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[FileReport | None]:
-    processed: list[FileReport | None] = []
+    """Each candidate's report, in order: in the pool when there are many, or when it is running anyway."""
+    reports: list[FileReport | None] = []
     if pool is not None and (len(todo) >= POOL_THRESHOLD or (pool.started and len(todo) > 1)):
         chunk = max(1, min(8, len(todo) // (4 * pool.jobs)))  # a few files: one each, spread over the workers
         for report in pool.get().map(safe_process, todo, [options] * len(todo), chunksize=chunk):
-            processed.append(report)
+            reports.append(report)
             if progress is not None:
-                progress(len(processed), len(todo))
+                progress(len(reports), len(todo))
     else:
         for candidate in todo:
-            processed.append(safe_process(candidate, options))
+            reports.append(safe_process(candidate, options))
             if progress is not None:
-                progress(len(processed), len(todo))
-    return processed
+                progress(len(reports), len(todo))
+    return reports
