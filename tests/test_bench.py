@@ -108,3 +108,18 @@ def test_kfp_files_have_findings_and_the_rest_none(tmp_path: Path) -> None:
     for kind, family in families.items():
         assert any(code.startswith(family) for code in codes[kind]), (kind, codes[kind])
         assert flagged[kind] >= 0.8 * manifest.counts()[kind], (kind, flagged[kind])
+
+
+def test_the_two_commands_of_a_ratio_are_timed_in_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One worker against two: a machine slowing down during the benchmark must not count against either."""
+    monkeypatch.syspath_prepend(str(SYNTHETIC.parent))
+    from bench import bench as bench_module
+
+    timer = object.__new__(bench_module.Bench)
+    timer.repeat, timer.flags = 3, {"--jobs"}
+    order: list[str] = []
+    seconds = iter([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    monkeypatch.setattr(timer, "run", lambda args, cwd: order.append(args[0]) or next(seconds))
+    one, two = timer.timed_pair("t", ("one", "two"), (["one"], ["two"]), Path("."), ("--jobs",))
+    assert order == ["one", "two"] * 3
+    assert (one.runs, one.value, two.runs, two.value) == ([1.0, 3.0, 5.0], 3.0, [2.0, 4.0, 6.0], 4.0)
