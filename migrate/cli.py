@@ -166,15 +166,25 @@ def _options(config: Config, *, fix: bool = False, write: bool = True, jobs: int
 
 
 def _candidates(
-    paths: list[str], config: Config, force_exclude: bool, changed_since: str | None, memo: Cache | None = None
+    paths: list[str],
+    config: Config,
+    force_exclude: bool,
+    changed_since: str | None,
+    memo: Cache | None = None,
+    seen: Callable[[Candidate], None] | None = None,
 ) -> list[Candidate]:
+    """The files to process; `seen` is told of each as it is found."""
     from migrate.discovery import discover
     from migrate.gitfiles import GitError, changed_files
 
     missing = [p for p in paths if not Path(p).exists() and not Path(p).is_symlink()]
     if missing:
         raise _fail(f"{missing[0]}: no such file or directory")
-    found = list(discover((Path(p) for p in paths), config, force_exclude, memo))
+    found = []
+    for candidate in discover((Path(p) for p in paths), config, force_exclude, memo):
+        found.append(candidate)
+        if seen is not None:
+            seen(candidate)
     if changed_since is None:
         return list(found)
     try:
@@ -278,6 +288,7 @@ def _run(
     progress: bool | None,
 ) -> list[FileReport]:
     from migrate.cache import Cache, cache_directory, settings_key
+    from migrate.processing import may_be_kfp
     from migrate.runner import Pool, run
 
     cache = Cache.disabled()
@@ -285,9 +296,17 @@ def _run(
         key = settings_key(sorted(options.selected_codes), options.per_file_ignores, options.fix, options.unsafe)
         cache = Cache.open(cache_directory(config.cache_dir, config.root), key)
     with Pool(options.jobs) as pool:
-        if cache.empty and options.jobs > 1 and any(Path(p).is_dir() for p in paths):
-            pool.warm(options)  # every file found will be processed: the workers start while they are found
-        candidates = _candidates(paths, config, force_exclude, changed_since, cache)
+        # Every file found will be processed: once one is KFP code (a tree without any needs neither LibCST nor
+        # the rules), the workers start while the rest are found.
+        warm = cache.empty and options.jobs > 1 and any(Path(p).is_dir() for p in paths)
+
+        def seen(candidate: Candidate) -> None:
+            nonlocal warm
+            if warm and may_be_kfp(candidate.path):
+                warm = False
+                pool.warm(options)
+
+        candidates = _candidates(paths, config, force_exclude, changed_since, cache, seen if warm else None)
         context = _project_context(paths, config, candidates)
         return run(candidates, options, cache, progress=_progress_bar(progress), context=context, pool=pool)
 

@@ -91,6 +91,18 @@ def _file_finding(code: str, detail: str, path: str, line: int = 1, col: int = 1
     return Finding(code, detail, path, line, col, line, col, Severity.ERROR)
 
 
+def marker_of(name: str) -> bytes:
+    """The cheap pre-filter before parsing: every v1 component has an `implementation` key, all KFP Python
+    mentions kfp."""
+    return b"kfp" if is_python(name) else b"implementation"
+
+
+def may_be_kfp(path: Path) -> bool:
+    """Whether the file holds its language's marker (`marker_of`): what a run needs LibCST and the rules for."""
+    data = small_bytes(path)
+    return data is not None and marker_of(str(path)) in data
+
+
 def process(candidate: Candidate, options: Options) -> FileReport | None:
     """Check or fix one file. None when the file is not a v1 component and was not asked for."""
     path = candidate.path
@@ -107,7 +119,7 @@ def process(candidate: Candidate, options: Options) -> FileReport | None:
     except OSError as error:
         return _only(name, _file_finding("KFP001", f"cannot read: {error.strerror or error}", name), selected)
     # Cheap pre-filters: every v1 component has an `implementation` key, all KFP Python mentions kfp.
-    marker = b"kfp" if is_python(name) else b"implementation"
+    marker = marker_of(name)
     if not candidate.explicit and marker not in data:
         return None
     decoded = decode(data, name)

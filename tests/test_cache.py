@@ -209,6 +209,14 @@ def test_the_pool_starts_early_only_for_a_run_that_processes_every_file(
         assert CliRunner().invoke(app, ["check", "-j2", *args]).exit_code == 1
         warmed.append(0)
     assert warmed == [2, 0, 2, 0, 0, 0, 0]  # --no-cache, an empty cache; not a filled one, one job, a file
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for i in range(20):
+        (plain / f"m{i}.py").write_text("import os\n")
+        (plain / f"c{i}.yaml").write_text("a: 1\n")
+    warmed.clear()
+    assert CliRunner().invoke(app, ["check", "-j2", "--no-cache", str(plain)]).exit_code == 0
+    assert warmed == []  # no KFP code: neither LibCST nor the rules are needed
 
 
 def test_what_other_modules_pass_is_seen_in_one_order_whichever_facts_the_cache_holds(
