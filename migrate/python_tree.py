@@ -133,16 +133,23 @@ def declares_whitespace(annotation: str) -> bool:
     return any(word in annotation for word in ("Whitespace", "EmptyLine", "Newline", "Comment"))
 
 
-def _kids_of(kind: type[cst.CSTNode], node: cst.CSTNode) -> Callable[[cst.CSTNode], list[cst.CSTNode]]:
+def _node_fields(kind: type[cst.CSTNode], node: cst.CSTNode) -> tuple[str, ...] | None:
+    """The fields of `kind` LibCST visits, in order, but those declared to hold whitespace; None where the
+    order is not known (`_child_fields`). What the generated `_KIDS` and `_NUMBER` functions read."""
     fields = _CHILD_FIELDS[kind] if kind in _CHILD_FIELDS else _child_fields(node)
+    if fields is None:
+        return None
+    declared = {field.name: str(field.type) for field in dataclasses.fields(node)}
+    return tuple(name for name in fields if not declares_whitespace(declared[name]))
+
+
+def _kids_of(kind: type[cst.CSTNode], node: cst.CSTNode) -> Callable[[cst.CSTNode], list[cst.CSTNode]]:
+    fields = _node_fields(kind, node)
     if fields is None:
         _KIDS[kind] = _kids_by_visit
         return _kids_by_visit
-    declared = {field.name: str(field.type) for field in dataclasses.fields(node)}
     lines = ["def kids(node):", "    found = []"]
     for name in fields:
-        if declares_whitespace(declared[name]):
-            continue
         lines += [
             f"    value = node.{name}",
             "    if type(value) is tuple or type(value) is list:",
@@ -166,26 +173,26 @@ _NUMBERING_LOCK = threading.Lock()
 
 
 def _number_recursively(tree: Tree, of_class: dict[type, list[int]]) -> None:
+    numbering = {
+        "nodes": tree.nodes,
+        "ends": tree.ends,
+        "number": tree.number,
+        "of_class": of_class,
+        "add_node": tree.nodes.append,
+        "add_end": tree.ends.append,
+        "add_parent": tree.parent.append,
+    }
     with _NUMBERING_LOCK:
-        _NUMBERING.update(
-            nodes=tree.nodes,
-            ends=tree.ends,
-            number=tree.number,
-            of_class=of_class,
-            add_node=tree.nodes.append,
-            add_end=tree.ends.append,
-            add_parent=tree.parent.append,
-        )
+        _NUMBERING.update(numbering)
         try:
             kind = type(tree.module)
             (_NUMBER.get(kind) or _numbering(kind, tree.module))(tree.module, -1)
-        finally:
-            _NUMBERING.update(nodes=None, ends=None, number=None, of_class=None)
-            _NUMBERING.update(add_node=None, add_end=None, add_parent=None)
+        finally:  # the namespace outlives the tree: it must not keep it alive
+            _NUMBERING.update(dict.fromkeys(numbering))
 
 
 def _numbering(kind: type[cst.CSTNode], node: cst.CSTNode) -> Callable[[cst.CSTNode, int], None]:
-    fields = _CHILD_FIELDS[kind] if kind in _CHILD_FIELDS else _child_fields(node)
+    fields = _node_fields(kind, node)
     name = kind.__name__
     lines = [
         f"def number_{name}(node, up):",
@@ -205,10 +212,7 @@ def _numbering(kind: type[cst.CSTNode], node: cst.CSTNode) -> Callable[[cst.CSTN
         lines += ["    for value in kids_by_visit(node):", "        kind = type(value)"]
         lines.append("        " + kid.format("value"))
     else:
-        declared = {field.name: str(field.type) for field in dataclasses.fields(node)}
         for field in fields:
-            if declares_whitespace(declared[field]):
-                continue
             lines += [
                 f"    value = node.{field}",
                 "    kind = type(value)",
