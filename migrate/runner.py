@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -46,23 +47,21 @@ def run(
     Files the cache knows, unchanged in text, settings and dependencies, are not parsed again. `pool`: one the
     caller started (and shuts down); else one is started when needed."""
     cache = cache if cache is not None else Cache.disabled()
-    if pool is not None:
-        return _run(candidates, options, cache, progress, context, pool if options.jobs > 1 else None)
-    with Pool(options.jobs) as own:
-        return _run(candidates, options, cache, progress, context, own if options.jobs > 1 else None)
+    with contextlib.nullcontext(pool) if pool is not None else Pool(options.jobs) as chosen:
+        how = _fix if options.fix else _check
+        return how(candidates, options, cache, progress, context, chosen if options.jobs > 1 else None, Contents(cache))
 
 
-def _run(
+def _fix(
     candidates: Sequence[Candidate],
     options: Options,
     cache: Cache,
     progress: Callable[[int, int], None] | None,
     context: Sequence[Path],
     pool: Pool | None,
+    contents: Contents,
 ) -> list[FileReport]:
-    contents = Contents(cache)
-    if not options.fix:
-        return _check(candidates, options, cache, progress, context, pool, contents)
+    """A fix takes a module after the modules it imports (`_waves`), so it sees them fixed."""
     candidates = with_callers(candidates, options, cache, context, pool, contents)
     results: dict[int, FileReport | None] = {}
     pending: list[tuple[int, Candidate, str | None, str]] = []  # (index, candidate, content digest, foreign key)
