@@ -180,13 +180,13 @@ def _candidates(
     missing = [p for p in paths if not Path(p).exists() and not Path(p).is_symlink()]
     if missing:
         raise _fail(f"{missing[0]}: no such file or directory")
-    found = []
+    found: list[Candidate] = []
     for candidate in discover((Path(p) for p in paths), config, force_exclude, memo):
         found.append(candidate)
         if seen is not None:
             seen(candidate)
     if changed_since is None:
-        return list(found)
+        return found
     try:
         changed = changed_files(changed_since, config.root)
     except GitError as error:
