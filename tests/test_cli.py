@@ -98,3 +98,17 @@ def test_module_entry_point_runs(tmp_path: Path) -> None:
     _write(tmp_path, UNTYPED)
     proc = subprocess.run([sys.executable, "-m", "migrate", "check", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 1 and "KFP101" in proc.stdout
+
+
+def test_the_entry_point_flushes_everything_before_its_quick_exit(tmp_path: Path) -> None:
+    """`main` ends with `os._exit`, skipping the interpreter's teardown: what was written must be out first."""
+    for n in range(60):
+        _write(tmp_path, UNTYPED, f"c{n}.yaml")
+    command = [sys.executable, "-m", "migrate", "check", "--output-format", "json", "--no-cache", str(tmp_path)]
+    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    assert len(json.loads(proc.stdout)) == 60
+    usage = subprocess.run([sys.executable, "-m", "migrate", "check", "--bogus"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "--bogus" in usage.stderr
+    clean = subprocess.run([sys.executable, "-m", "migrate", "--version"], capture_output=True, text=True)
+    assert clean.returncode == 0 and clean.stdout.startswith("kfp-migrate ")
