@@ -101,7 +101,7 @@ def with_callers(
         missing.sort(key=_size, reverse=True)  # the last tasks are small: the workers finish together
     jobs = [(text, str(path), speculating.get(path), options) for path, _, text in missing]
     if pool is not None and len(missing) >= POOL_THRESHOLD:
-        computed = pool.get().map(_facts_and_early, jobs, chunksize=8)
+        computed = pool.map(_facts_and_early, jobs, chunksize=8)
     else:
         computed = map(_facts_and_early, jobs)
     for (path, content, _), (found_facts, report) in zip(missing, computed, strict=True):
@@ -214,7 +214,7 @@ def _dependencies(
     if to_fix and options is not None:
         jobs = [(text, str(file), options.rules_for(str(file)), options.unsafe) for file, text in to_fix]
         if pool is not None and len(jobs) >= POOL_THRESHOLD:
-            fixed = list(pool.get().map(_fixed_component, jobs, chunksize=4))
+            fixed = list(pool.map(_fixed_component, jobs, chunksize=4))
         else:
             fixed = [_fixed_component(job) for job in jobs]
         for (file, text), new in zip(to_fix, fixed, strict=True):

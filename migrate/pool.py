@@ -1,58 +1,230 @@
-"""The worker processes a run shares out its files to."""
+"""The processes a run shares out its files to: this one and `jobs - 1` workers.
+
+No threads: this process feeds the workers between its own tasks. (A process pool's feeding threads wait for
+the interpreter lock while this process works, and the workers wait for them.)"""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from migrate.discovery import Candidate
 from migrate.processing import FileReport, Options, safe_process
 
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
 # Below this many files a process pool costs more than it saves.
 POOL_THRESHOLD = 16
 
+# Chunks a worker holds ahead of the one it is on: enough that it never waits while this process is busy
+# with a big file, few enough that the last chunks are shared out evenly.
+_AHEAD = 3
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended while it held tasks (killed, out of memory, crashed in native code)."""
+
+
+@dataclass(eq=False)
+class _Chunk:
+    function: Callable[[Any], Any]
+    items: Sequence[Any]
+    results: list[Any] | None = None
+    error: BaseException | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.results is not None or self.error is not None
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: BaseProcess
+    tasks: Connection  # written here
+    results: Connection  # read here
+    holding: deque[_Chunk] = field(default_factory=deque)
+    alive: bool = True
+
 
 class Pool:
-    """A process pool started on first use: a run the cache answers never starts one."""
+    """`jobs` processes: this one and `jobs - 1` workers, started on first use (a run the cache answers never
+    starts one). Chunks are taken in the order they were queued, by whichever process is free: this one takes
+    the next one while it waits for a result."""
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
-        self._pool: Executor | None = None
+        self._workers: list[_Worker] | None = None
+        self._queue: deque[_Chunk] = deque()
 
     def warm(self, options: Options) -> None:
         """Start the workers now, so that what processing imports (LibCST and the rules: a quarter of a second)
         is imported while this process goes on finding the files. Workers forked from this process share what
-        it has imported: LibCST is imported here first, once rather than in each; the rules, imported in the
-        workers, take about as long as finding the files."""
+        it has imported: LibCST is imported here first, once rather than in each."""
         import multiprocessing
 
         if multiprocessing.get_start_method() == "fork":
             import migrate.python_source  # noqa: F401
-        pool = self.get()
-        for _ in range(self.jobs):
-            pool.submit(_warm, options)
-
-    def get(self) -> Executor:
-        if self._pool is None:
-            from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only for runs that use it
-
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
-        return self._pool
+        self._start(options)
 
     @property
     def started(self) -> bool:
-        return self._pool is not None
+        return self._workers is not None
+
+    def map(self, function: Callable[[T], R], items: Sequence[T], chunksize: int) -> Iterator[R]:
+        """`function` of each item, in order, computed by all the processes. The chunks are queued now; the
+        results are collected as the iterator is read."""
+        self._start(None)
+        chunks = [_Chunk(function, items[start : start + chunksize]) for start in range(0, len(items), chunksize)]
+        self._queue.extend(chunks)
+        self._feed()
+        return self._results(chunks)
+
+    def _results(self, chunks: list[_Chunk]) -> Iterator[Any]:
+        for chunk in chunks:
+            self._wait_for(chunk)
+            if chunk.error is not None:
+                raise chunk.error
+            yield from chunk.results or ()
+
+    def _wait_for(self, chunk: _Chunk) -> None:
+        from multiprocessing.connection import wait
+
+        while not chunk.done:
+            if self._queue:
+                self._do_here(self._queue.popleft())
+                continue
+            busy = [worker.results for worker in self._workers or () if worker.alive and worker.holding]
+            if not busy:
+                raise WorkerDied("a chunk of work was lost")  # cannot happen: every chunk is queued or held
+            wait(busy)
+            self._feed()
+
+    def _do_here(self, chunk: _Chunk) -> None:
+        results = []
+        try:
+            for item in chunk.items:
+                results.append(chunk.function(item))
+                self._feed()  # between files: a worker waits at most one file for its next chunk
+        except Exception as error:  # raised where the results are read, as a worker's is
+            chunk.error = error
+        else:
+            chunk.results = results
+
+    def _feed(self) -> None:
+        """Collect what the workers finished, and give each its next chunks."""
+        for worker in self._workers or ():
+            if not worker.alive:
+                continue
+            try:
+                while worker.holding and worker.results.poll():
+                    outcome, value = worker.results.recv()
+                    chunk = worker.holding.popleft()
+                    if outcome == "ok":
+                        chunk.results = value
+                    else:
+                        chunk.error = value
+                while len(worker.holding) < _AHEAD and self._queue:
+                    chunk = self._queue.popleft()
+                    try:
+                        worker.tasks.send((chunk.function, chunk.items))
+                    except OSError:
+                        self._queue.appendleft(chunk)  # never sent: still to do
+                        raise
+                    worker.holding.append(chunk)
+            except (EOFError, OSError):
+                self._lost(worker)
+
+    def _lost(self, worker: _Worker) -> None:
+        worker.alive = False
+        code = worker.process.exitcode
+        for chunk in worker.holding:
+            chunk.error = WorkerDied(f"a worker process ended (exit code {code}) while checking files")
+        worker.holding.clear()
+
+    def _start(self, options: Options | None) -> None:
+        if self._workers is not None:
+            return
+        import multiprocessing  # only for runs that use it
+
+        self._workers = []
+        for _ in range(max(1, self.jobs - 1)):
+            tasks_out, tasks_in = multiprocessing.Pipe(duplex=False)
+            results_out, results_in = multiprocessing.Pipe(duplex=False)
+            process = multiprocessing.Process(target=_serve, args=(tasks_out, results_in, options), daemon=True)
+            process.start()
+            tasks_out.close()
+            results_in.close()
+            self._workers.append(_Worker(process, tasks_in, results_out))
 
     def __enter__(self) -> Pool:
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
+        for worker in self._workers or ():
+            if worker.alive and not worker.holding:
+                try:
+                    worker.tasks.send(None)
+                except OSError:
+                    worker.process.terminate()
+            else:
+                worker.process.terminate()  # it holds work nobody will read: a run that failed
+        for worker in self._workers or ():
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+            worker.tasks.close()
+            worker.results.close()
+        self._workers = None
+        self._queue.clear()
+
+
+def _serve(tasks: Connection, results: Connection, options: Options | None) -> None:
+    """A worker: imports what processing needs (when warmed), then does chunks until told to stop. A thread
+    takes the tasks as they come: the other process, writing a big one, never waits for this one to finish
+    its chunk (which may be waiting to write a big result: neither would go on)."""
+    import queue
+    import threading
+
+    todo: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def receive() -> None:
+        try:
+            while (task := tasks.recv()) is not None:
+                todo.put(task)
+        except (EOFError, OSError):
+            pass
+        todo.put(None)
+
+    threading.Thread(target=receive, daemon=True).start()
+    try:
+        if options is not None:
+            _warm(options)
+        while (task := todo.get()) is not None:
+            function, items = task
+            try:
+                outcome: tuple[str, object] = ("ok", [function(item) for item in items])
+            except Exception as error:  # given back, to be raised where the results are read
+                outcome = ("error", error)
+            try:
+                results.send(outcome)
+            except (OSError, EOFError):
+                raise
+            except Exception as error:  # a result or error that cannot be pickled
+                results.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
+    except (EOFError, KeyboardInterrupt, OSError):
+        pass  # the run ended or was interrupted: nothing more to do
 
 
 def _warm(options: Options) -> None:
-    """A worker's first task: import what checking a file of either language needs."""
+    """Import what checking a file of either language needs."""
     import migrate.engine
     import migrate.python_source
     import migrate.yaml_source  # noqa: F401
@@ -64,7 +236,7 @@ def _warm(options: Options) -> None:
 def queued(todo: Sequence[Candidate], options: Options, pool: Pool | None) -> Iterator[FileReport | None]:
     """`processed`, its tasks queued in the pool now and collected as the result is read."""
     if pool is not None and (len(todo) >= POOL_THRESHOLD or (pool.started and len(todo) > 1)):
-        return pool.get().map(safe_process, todo, [options] * len(todo), chunksize=8)
+        return pool.map(partial(safe_process, options=options), todo, chunksize=8)
     return (safe_process(candidate, options) for candidate in todo)
 
 
@@ -78,7 +250,7 @@ def processed(
     reports: list[FileReport | None] = []
     if pool is not None and (len(todo) >= POOL_THRESHOLD or (pool.started and len(todo) > 1)):
         chunk = max(1, min(8, len(todo) // (4 * pool.jobs)))  # a few files: one each, spread over the workers
-        for report in pool.get().map(safe_process, todo, [options] * len(todo), chunksize=chunk):
+        for report in pool.map(partial(safe_process, options=options), todo, chunksize=chunk):
             reports.append(report)
             if progress is not None:
                 progress(len(reports), len(todo))
