@@ -82,7 +82,14 @@ CacheDirOpt = Annotated[
     Path | None, typer.Option("--cache-dir", help="Where the cache lives (default: .kfp_migrate_cache).")
 ]
 JobsOpt = Annotated[
-    int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: one per CPU).", show_default=False)
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        help="Processes sharing the files: this one and N-1 workers (default: one per CPU).",
+        show_default=False,
+    ),
 ]
 BaselineOpt = Annotated[
     Path | None, typer.Option("--baseline", help="Report only findings not recorded in this baseline file.")
