@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from migrate.model import (
     YamlRule,
     any_provisional,
     applicable,
+    joined_edits,
 )
 from migrate.suppressions import Suppression, split, suppressions, unused
 
@@ -214,23 +215,16 @@ def _selected(code: str, rules: Sequence[type[Rule]]) -> bool:
 def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
     """Apply every fix that overlaps no fix already taken, in order of its first edit."""
     chosen = chosen_fixes(fixes)
-    edits = sorted(_joined(edit for fix in chosen for edit in fix.edits), key=lambda e: (e.start, e.end), reverse=True)
+    edits = sorted(
+        joined_edits(edit for fix in chosen for edit in fix.edits), key=lambda e: (e.start, e.end), reverse=True
+    )
     for edit in edits:
         text = text[: edit.start] + edit.text + text[edit.end :]
     return text, len(chosen)
 
 
-def _joined(edits: Iterable[Edit]) -> list[Edit]:
-    """`edits`, with the insertions that join (`Edit.joins`) made one."""
-    out: list[Edit] = []
-    for edit in edits:
-        for index, earlier in enumerate(out):
-            if edit.joins(earlier):
-                out[index] = earlier.joined(edit)
-                break
-        else:
-            out.append(edit)
-    return out
+def _span(edit: Edit) -> tuple[int, int]:
+    return edit.start, edit.end
 
 
 def chosen_fixes(fixes: Sequence[Fix]) -> list[Fix]:

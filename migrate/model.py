@@ -135,6 +135,38 @@ class Fix:
     # fix, and how safe, is exact; its edits are not, so they are never applied or shown (found again on LibCST's).
     provisional: bool = False
 
+    def with_required(self) -> tuple[Fix, ...]:
+        """This fix and every fix it requires, at any depth: what one pass applies together."""
+        found = [self]
+        for fix in found:  # (grows while it is read: each fix's requirements are looked at once)
+            found.extend(required for required in fix.requires if required not in found)
+        return tuple(found)
+
+    def complete_edits(self) -> list[Edit]:
+        """The edits of this fix and of every fix it requires, in text order, insertions that join made one:
+        what a reader of a report applies for this fix alone (its own edits would break the code)."""
+        return sorted(joined_edits(edit for fix in self.with_required() for edit in fix.edits), key=_span)
+
+    def complete_creates(self) -> tuple[NewFile, ...]:
+        return tuple(dict.fromkeys(new for fix in self.with_required() for new in fix.creates))
+
+
+def _span(edit: Edit) -> tuple[int, int]:
+    return edit.start, edit.end
+
+
+def joined_edits(edits: Iterable[Edit]) -> list[Edit]:
+    """`edits`, with the insertions that join (`Edit.joins`) made one."""
+    out: list[Edit] = []
+    for edit in edits:
+        for index, earlier in enumerate(out):
+            if edit.joins(earlier):
+                out[index] = earlier.joined(edit)
+                break
+        else:
+            out.append(edit)
+    return out
+
 
 def any_provisional(findings: Iterable[Finding]) -> bool:
     """Whether a fix among `findings` is provisional: their edits cannot be applied or shown."""

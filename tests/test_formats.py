@@ -21,7 +21,7 @@ from jsonschema import Draft4Validator  # type: ignore[import-untyped]
 
 import migrate
 import migrate.report
-from migrate.engine import applicable
+from migrate.engine import applicable, apply_fixes
 from migrate.formats import (
     DOCS_URL,
     FORMATS,
@@ -43,7 +43,8 @@ from migrate.model import Finding, Severity
 from migrate.registry import rule_by_code, select
 from migrate.runner import FileReport, Options, check_stdin_text, discover, run
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
 COMPONENT = (
     "name: t\ninputs:\n- {{name: {name}}}\nimplementation:\n  container:\n    image: alpine\n"
     "    command: [echo, {{inputValue: {name}}}]\n"
@@ -330,10 +331,12 @@ def test_sarif_regions_count_characters_in_non_ascii_and_crlf_files(reports: lis
 
 
 def _apply_edits(text: str, finding: Finding) -> str:
+    """What `fix` makes of the text with this finding's fix, and the fixes it requires, alone."""
     assert finding.fix is not None
-    for edit in sorted(finding.fix.edits, key=lambda e: e.start, reverse=True):
-        text = text[: edit.start] + edit.text + text[edit.end :]
-    return text
+    together = finding.fix.with_required()
+    fixed, applied = apply_fixes(text, together)
+    assert applied == len(together)
+    return fixed
 
 
 def _apply_replacements(text: str, replacements: list[dict[str, Any]]) -> str:
@@ -528,3 +531,40 @@ def test_report_module_keeps_its_names() -> None:
     assert migrate.report.json_report is json_report
     assert migrate.report.summary is summary
     assert callable(migrate.report.unified_diff)
+
+
+def test_a_fix_that_requires_others_is_shown_with_their_edits(project: Path) -> None:
+    """A KFP202 factory rewrite needs the file parameters' rewrite (KFP203): JSON and SARIF show it with those
+    edits too, so a reader applying that one fix gets what `fix` makes, code that still runs."""
+    source = (ROOT / "fixtures" / "KFP202" / "waits_for_file_parameters.in.py").read_text(encoding="utf-8")
+    options = Options(rules=RULES, keep_text=True)
+    report, _ = check_stdin_text(source.encode(), options, "factory.py")
+    requiring = [f for f in report.findings if f.fix is not None and f.fix.requires]
+    assert requiring, "the fixture no longer has a fix that requires others"
+    json_items = {(item["code"], item["location"]["row"]): item for item in json.loads(json_report([report]))}
+    sarif_results = _sarif([report])["runs"][0]["results"]
+    for finding in requiring:
+        expected = _apply_edits(source, finding)
+        assert expected != source
+        compile(expected, "factory.py", "exec")
+        edits = json_items[(finding.code, finding.line)]["fix"]["edits"]
+        assert len(edits) > len(finding.fix.edits)  # its own and those it requires
+        assert _apply_json_edits(source, edits) == expected
+        (result,) = [r for r in sarif_results if r["ruleId"] == finding.code and _line(r) == finding.line]
+        (change,) = result["fixes"][0]["artifactChanges"]
+        assert _apply_replacements(source, change["replacements"]) == expected
+
+
+def _line(result: dict[str, Any]) -> int:
+    return int(result["locations"][0]["physicalLocation"]["region"]["startLine"])
+
+
+def _apply_json_edits(text: str, edits: list[dict[str, Any]]) -> str:
+    spans = []
+    for edit in edits:
+        start = _at(text, edit["location"]["row"], edit["location"]["column"])
+        end = _at(text, edit["end_location"]["row"], edit["end_location"]["column"])
+        spans.append((start, end, edit["content"]))
+    for start, end, content in sorted(spans, reverse=True):
+        text = text[:start] + content + text[end:]
+    return text

@@ -41,7 +41,7 @@ def _json_finding(finding: Finding, lines: LineIndex) -> dict[str, Any]:
                     "location": _location(lines, edit.start),
                     "end_location": _location(lines, edit.end),
                 }
-                for edit in finding.fix.edits
+                for edit in finding.fix.complete_edits()
             ],
         }
     return {

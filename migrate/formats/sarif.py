@@ -185,13 +185,13 @@ def _result(finding: Finding, rule_index: int | None, mark: str, places: _Places
 def _fix(finding: Finding, fix: Fix, lines: LineIndex, places: _Places) -> dict[str, Any]:
     """`fix` as SARIF replacements, in lines and columns of the text the edits' offsets are in."""
     replacements = []
-    for edit in sorted(fix.edits, key=lambda e: (e.start, e.end)):
+    for edit in fix.complete_edits():
         replacement: dict[str, Any] = {"deletedRegion": _region(lines.position(edit.start), lines.position(edit.end))}
         if edit.text:
             replacement["insertedContent"] = {"text": edit.text}
         replacements.append(replacement)
     changes = [{"artifactLocation": places.artifact(finding.path), "replacements": replacements}]
-    for new in fix.creates:  # a new file: its whole text inserted at the start of an empty one
+    for new in fix.complete_creates():  # a new file: its whole text inserted at the start of an empty one
         created = str(Path(finding.path).parent / new.name)
         insertion = {"deletedRegion": _region((1, 1), (1, 1)), "insertedContent": {"text": new.text}}
         changes.append({"artifactLocation": places.artifact(created), "replacements": [insertion]})
