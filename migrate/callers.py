@@ -94,14 +94,39 @@ class _Recording:
 # Set while `facts` runs: the cache re-checks the files it looked at.
 _recording: _Recording | None = None
 
+# Which files exist, as one run found them: modules probe the same places (`typing.py` in each folder above
+# them), and no file a run's facts look for appears while they are gathered. Keyed by the run (`run_token`).
+_existing: tuple[str | None, dict[str, bool]] = (None, {})
+
+
+def run_token() -> str:
+    """A new run's name: facts gathered under it share their existence checks."""
+    return os.urandom(8).hex()
+
 
 def is_file(path: Path | str) -> bool:
     name = str(path)
     if _recording is None:
-        return os.path.isfile(name)
+        return _probe(name)
     if name not in _recording.probes:
-        _recording.probes[name] = os.path.isfile(name)  # the check `Facts.still_valid` repeats
+        _recording.probes[name] = _exists(name)  # the check `Facts.still_valid` repeats
     return _recording.probes[name]
+
+
+def is_folder(path: str) -> bool:
+    """Whether `path` is a folder: recorded as a probe of `path` and a separator, which `_exists` tells apart."""
+    return is_file(os.path.join(path, ""))
+
+
+def _exists(name: str) -> bool:
+    known = _existing[1]
+    if name not in known:
+        known[name] = _probe(name)
+    return known[name]
+
+
+def _probe(name: str) -> bool:
+    return os.path.isdir(name) if name.endswith(os.sep) else os.path.isfile(name)
 
 
 @dataclass(frozen=True)
@@ -118,15 +143,17 @@ class Facts:
         memo = known if known is not None else {}
         for path, exists in self.probes:
             if path not in memo:
-                memo[path] = os.path.isfile(path)
+                memo[path] = _probe(path)
             if memo[path] != exists:
                 return False
         return True
 
 
-def facts(text: str, path: str) -> Facts:
-    """`collect` and `dependencies` from one parse."""
-    global _recording
+def facts(text: str, path: str, run: str | None = None) -> Facts:
+    """`collect` and `dependencies` from one parse. Calls with the same `run` share existence checks."""
+    global _recording, _existing
+    if run is None or run != _existing[0]:
+        _existing = (run, {})
     _recording = recording = _Recording()
     try:
         if _imports_no_scanned_file(text, path):
@@ -142,7 +169,7 @@ def facts(text: str, path: str) -> Facts:
 # Import statements alone on their lines (`from a.b import c` at any indentation, `import a.b as c, d`), or
 # any other `import` word: one scan tells them apart.
 _IMPORTS = re.compile(
-    r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import\b|^[ \t]*import[ \t]+([^\n]*)|\bimport\b", re.MULTILINE
+    r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import\b([^\n]*)|^[ \t]*import[ \t]+([^\n]*)|\bimport\b", re.MULTILINE
 )
 _ALIAS = re.compile(r"[ \t]*([\w.]+)(?:[ \t]+as[ \t]+(\w+))?[ \t]*\r?")
 
@@ -155,28 +182,32 @@ def _imports_no_scanned_file(text: str, path: str) -> bool:
         return False  # (a line continued may start with the `import` of a `from` on the line before)
     here: str | None = None
     for found in _IMPORTS.finditer(text):
-        dots, module, names = found.groups()
-        if module is None and names is None and not dots:
+        dots, module, from_names, names = found.groups()
+        if module is None and names is None:
             return False  # an `import` this reading did not place: in prose, after `;`, or `from .import x`
         here = here or _folder(path)
         if names is None:
-            if not module.startswith("kfp") and _candidates(here, module, len(dots)):
+            if module.startswith("kfp"):
+                continue
+            if _candidates(here, module, len(dots)):
                 return False
+            for alias in from_names.split(","):  # `from pkg import steps`: a module of a package
+                plain = _ALIAS.fullmatch(alias)
+                if plain is None or _candidates(here, _submodule(module, plain.group(1)), len(dots)):
+                    return False  # (`import (`, `*`, a comment: parse)
             continue
         for alias in names.split(","):
             plain = _ALIAS.fullmatch(alias)
             if plain is None:
                 return False  # `import (`, a comment, a line continuation: parse
-            name, asname = plain.groups()
-            if _binds_module(name, asname) and _candidates(here, name, 0):
+            name, _ = plain.groups()
+            if not name.startswith("kfp") and _candidates(here, name, 0):
                 return False
     return True
 
 
-def _binds_module(name: str, asname: str | None) -> bool:
-    """Whether `import name [as asname]` binds a name to the (non-kfp) module itself: `import comps`, or
-    `import a.b as c`. (`import a.b` binds `a`, whose calls name no module of a scanned file.)"""
-    return not name.startswith("kfp") and (asname is not None or "." not in name)
+def _submodule(package: str, name: str) -> str:
+    return f"{package}.{name}" if package else name
 
 
 def _parse(text: str) -> ast.Module | None:
@@ -292,9 +323,14 @@ def collect(source: str | ast.Module | None, path: str, nodes: _Nodes | None = N
             files = _candidates(here, node.module or "", node.level)
             for alias in node.names:
                 imported[alias.asname or alias.name] = (files, alias.name)
+                # `from pkg import steps` then `steps.train(...)`: steps may be a module of the package.
+                modules[alias.asname or alias.name] = _candidates(
+                    here, _submodule(node.module or "", alias.name), node.level
+                )
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                if _binds_module(alias.name, alias.asname):
+                if not alias.name.startswith("kfp"):
+                    # `import a.b as c` binds c to a.b; `import a.b` binds a, and `a.b.train(...)` calls into a.b.
                     modules[alias.asname or alias.name] = _candidates(here, alias.name, 0)
     # A call to a name no file was found for adds no target (`from typing import NamedTuple`): most modules
     # import nothing else, and need not be walked.
@@ -373,6 +409,8 @@ def _candidates(here: str, module: str, level: int) -> list[Path]:
         roots = _up_from(here)[:8]
     found = []
     for root in roots:
+        if len(parts) > 1 and not is_folder(os.path.join(root, *parts[:-1])):
+            continue  # (one check for the package rather than two for its module)
         stem = os.path.join(root, *parts)
         for candidate in (stem + ".py", os.path.join(stem, "__init__.py")):
             if is_file(candidate):
@@ -395,9 +433,18 @@ def _callee(
 ) -> tuple[list[Path], str] | None:
     if isinstance(func, ast.Name) and func.id in imported:
         return imported[func.id]
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in modules:
-        return modules[func.value.id], func.attr
+    if isinstance(func, ast.Attribute) and (module := _dotted(func.value)) in modules:
+        return modules[module], func.attr
     return None
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """`a.b.c` as written, for a chain of names; else None."""
+    attributes = []
+    while isinstance(node, ast.Attribute):
+        attributes.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(attributes)]) if isinstance(node, ast.Name) else None
 
 
 def _arguments(call: ast.Call) -> list[tuple[str | None, ast.expr]]:

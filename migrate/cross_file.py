@@ -99,7 +99,8 @@ def with_callers(
     speculating = {c.path: c for c in candidates} if early is not None and options is not None else {}
     if pool is not None and len(missing) >= POOL_THRESHOLD:
         missing.sort(key=_size, reverse=True)  # the last tasks are small: the workers finish together
-    jobs = [(text, str(path), speculating.get(path), options) for path, _, text in missing]
+    run = callers.run_token()
+    jobs = [(text, str(path), speculating.get(path), options, run) for path, _, text in missing]
     if pool is not None and len(missing) >= POOL_THRESHOLD:
         computed = pool.map(_facts_and_early, jobs, chunksize=8)
     else:
@@ -166,18 +167,19 @@ class Early:
 
 
 def _facts_and_early(
-    job: tuple[str | None, str, Candidate | None, Options | None],
+    job: tuple[str | None, str, Candidate | None, Options | None, str],
 ) -> tuple[callers.Facts | None, Early | None]:
     """A module's facts (None for a file that cannot be read or does not mention kfp); for a candidate, also
-    its `Early` report. (A worker's task: both read one parse.) With no text, the file is read here."""
-    text, name, candidate, options = job
+    its `Early` report. (A worker's task: both read one parse.) With no text, the file is read here. `run`:
+    the run's token, under which the existence checks are shared."""
+    text, name, candidate, options, run = job
     uncached = text is None
     if uncached:
         data = small_bytes(Path(name))
         if data is not None and b"kfp" in data:
             text = data.decode("utf-8", "replace").removeprefix(BOM)
     try:
-        found = callers.facts(text, name) if text is not None else None
+        found = callers.facts(text, name, run) if text is not None else None
     except (RecursionError, MemoryError):  # what nests too deep for `ast` says nothing of other files
         found = None
     if uncached and found is not None:

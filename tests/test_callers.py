@@ -72,18 +72,29 @@ def test_a_relative_import_inside_a_function_is_a_dependency(project: Path) -> N
     assert found.dependencies == (("py:.steps", steps), ("py:steps", steps))
 
 
-def test_from_dot_import_names_no_file(project: Path) -> None:
-    found = facts_of(
-        project,
-        """
-        from . import steps
+@pytest.mark.parametrize(
+    ("imports", "call", "name"),
+    [
+        ("from . import steps", "steps.step", "pkg/pipeline.py"),
+        ("from . import steps as s", "s.step", "pkg/pipeline.py"),
+        ("from pkg import steps", "steps.step", "pipeline.py"),
+        ("import pkg.steps", "pkg.steps.step", "pipeline.py"),
+        ("import pkg.steps as s", "s.step", "pipeline.py"),
+    ],
+)
+def test_calls_through_a_module_of_a_package_are_collected(project: Path, imports: str, call: str, name: str) -> None:
+    """`from pkg import steps` binds the module pkg/steps.py (`pkg` itself names no function `step`)."""
+    (project / "pkg" / "__init__.py").unlink()  # a namespace package: nothing but the module names a file
+    found = facts_of(project, f"{imports}\n\ndef pipeline():\n    {call}(data='gs://bucket/data')\n", name)
+    steps = str((project / "pkg" / "steps.py").resolve())
+    assert [(file, arg.symbol, arg.kind) for file, arg in found.calls.targets] == [(steps, "step", "URI")]
+    assert not callers._imports_no_scanned_file(imports + "\n", str(project / name))
 
-        def pipeline():
-            steps.step(data='gs://bucket/data')
-        """,
-        "pkg/pipeline.py",
-    )
-    assert (found.calls.targets, found.dependencies) == ((), ())
+
+def test_a_name_imported_from_a_package_is_not_taken_for_its_module(project: Path) -> None:
+    found = facts_of(project, "from pkg import steps\n\ndef pipeline():\n    steps(data='x')\n")
+    init = str((project / "pkg" / "__init__.py").resolve())
+    assert [(file, arg.symbol) for file, arg in found.calls.targets] == [(init, "steps")]  # what pkg binds
 
 
 @pytest.mark.parametrize(
@@ -162,7 +173,8 @@ def test_calls_to_names_from_scanned_files_are_collected(project: Path) -> None:
 
 
 def test_calls_through_a_plainly_imported_module_are_collected(project: Path) -> None:
-    """`import helpers` binds the module: `helpers.train(...)` calls into it. `import pkg.steps` binds `pkg`."""
+    """`import helpers` binds the module: `helpers.train(...)` calls into it, as `pkg.steps.step(...)` calls
+    into pkg/steps.py after `import pkg.steps`."""
     found = facts_of(
         project,
         """
@@ -172,10 +184,15 @@ def test_calls_through_a_plainly_imported_module_are_collected(project: Path) ->
         def pipeline():
             helpers.train('gs://bucket/data')
             pkg.steps.step(data='x')
+            pkg.step(data='x')
         """,
     )
     helpers = str((project / "helpers.py").resolve())
-    assert [(file, arg.symbol, arg.kind) for file, arg in found.calls.targets] == [(helpers, "train", "URI")]
+    steps = str((project / "pkg" / "steps.py").resolve())
+    assert [(file, arg.symbol, arg.kind) for file, arg in found.calls.targets] == [
+        (helpers, "train", "URI"),
+        (steps, "step", "CONSTANT"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -212,14 +229,23 @@ def test_probes_are_each_file_once_in_the_order_looked_at(project: Path) -> None
     )
     here = project.resolve()
     folders = [here, *here.parents][:8]  # an absolute import may name a file in any folder above
-    looked_at = [
-        str(f / name)
-        for module in ("helpers", "missing")
-        for f in folders
-        for name in (f"{module}.py", f"{module}/__init__.py")
-    ]
-    assert found.probes == tuple((path, os.path.isfile(path)) for path in looked_at)
+    looked_at: list[tuple[str, bool]] = []
+    for module in ("helpers", "helpers/train", "missing", "missing/thing"):  # a name may be a module too
+        for folder in folders:
+            if "/" in module:  # a module of a package: the package's folder first, then its files
+                package = os.path.join(folder / module.split("/")[0], "")
+                looked_at.append((package, os.path.isdir(package)))
+                if not os.path.isdir(package):
+                    continue
+            looked_at += [
+                (p, os.path.isfile(p)) for p in (str(folder / f"{module}.py"), str(folder / module / "__init__.py"))
+            ]
+    assert found.probes == tuple(looked_at)
     assert (str(here / "helpers.py"), True) in found.probes and (str(here / "missing.py"), False) in found.probes
+    assert found.still_valid()
+    (project / "missing").mkdir()  # a folder where there was none: `missing.thing` may now be a module
+    assert not found.still_valid()
+    (project / "missing").rmdir()
     assert found.still_valid()
     (project / "missing.py").write_text("")
     assert not found.still_valid()
@@ -289,3 +315,16 @@ def test_a_module_that_may_import_a_scanned_file_is_parsed(project: Path, source
     path = project / "pkg" / "mod.py" if "from ." in source else project / "pipeline.py"
     assert not callers._imports_no_scanned_file(source, str(path))
     facts_of(path.parent, source, path.name)
+
+
+def test_facts_of_one_run_share_their_existence_checks(project: Path) -> None:
+    """Within a run no module a run's facts look for appears (the facts are gathered before anything is
+    written): each place is checked once for all modules. A new run checks again."""
+    source = "from steps_later import train\n\ndef pipeline():\n    train(data='x')\n"
+    path = str(project / "pipeline.py")
+    run = callers.run_token()
+    assert callers.facts(source, path, run).calls.targets == ()
+    (project / "steps_later.py").write_text("def train(data):\n    return data\n")
+    assert callers.facts(source, path, run).calls.targets == ()  # as this run found it
+    assert len(callers.facts(source, path, callers.run_token()).calls.targets) == 1
+    assert len(callers.facts(source, path).calls.targets) == 1  # no run: nothing shared

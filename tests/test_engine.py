@@ -293,10 +293,25 @@ def test_a_check_processes_each_module_once_but_those_other_files_call(
     assert [(r.path, r.findings) for r in parallel] == [(r.path, r.findings) for r in serial]
 
 
-def test_a_component_called_through_its_plainly_imported_module_sees_what_is_passed(tmp_path: Path) -> None:
-    (tmp_path / "comps.py").write_text(CALLED_COMPONENT)
+@pytest.mark.parametrize(
+    ("imports", "called"),
+    [
+        ("import comps", "comps.show_op"),
+        ("import steps.comps", "steps.comps.show_op"),
+        ("from steps import comps", "comps.show_op"),
+        ("from .steps import comps", "comps.show_op"),
+    ],
+)
+def test_a_component_called_through_its_module_sees_what_is_passed(tmp_path: Path, imports: str, called: str) -> None:
+    """However the pipeline names the component's module, the URI it passes is seen: KFP217 (a human's call:
+    kfp 2 needs `dsl.importer`) instead of a safe rename that would break the pipeline."""
+    folder = tmp_path if imports == "import comps" else tmp_path / "steps"
+    folder.mkdir(exist_ok=True)
+    (folder / "comps.py").write_text(CALLED_COMPONENT)
+    if imports.startswith("from ."):
+        (tmp_path / "__init__.py").write_text("")
     (tmp_path / "pipe.py").write_text(
-        "import comps\nfrom kfp import dsl\n\n@dsl.pipeline(name='p')\ndef p():\n    comps.show_op('gs://b/x', 2)\n"
+        f"{imports}\nfrom kfp import dsl\n\n@dsl.pipeline(name='p')\ndef p():\n    {called}('gs://b/x', 2)\n"
     )
     reports = run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))
     [uri] = [f for r in reports if r.path.endswith("comps.py") for f in r.findings if f.code == "KFP217"]
@@ -375,10 +390,10 @@ def test_a_module_whose_facts_cannot_be_collected_is_still_checked(
     (tmp_path / "other.py").write_text(CALLED_COMPONENT.replace("show", "view"))
     real = callers.facts
 
-    def facts(text: str, path: str) -> object:
+    def facts(text: str, path: str, run: str | None = None) -> object:
         if path.endswith("comps.py"):
             raise RecursionError
-        return real(text, path)
+        return real(text, path, run)
 
     monkeypatch.setattr(callers, "facts", facts)
     reports = {Path(r.path).name: r for r in run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))}
