@@ -11,6 +11,7 @@ import ast
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 import libcst as cst
@@ -298,6 +299,28 @@ class KfpModule:
                         best = f"{binding.local}.{rest}"
         return best
 
+    def _with_aliases(self, symbols: set[str]) -> set[str]:
+        """`symbols` and the names the module binds to them (`view_op = show_op`, at any depth): calls to
+        those make tasks of the same component."""
+        rebound = self._rebound
+        if not rebound:
+            return symbols
+        found = set(symbols)
+        while more := {name for name, value in rebound if value in found and name not in found}:
+            found |= more
+        return found
+
+    @cached_property
+    def _rebound(self) -> tuple[tuple[str, str], ...]:
+        """(name, name it is bound to) for each top-level `name = other_name`."""
+        pairs = []
+        for statement in self.src.module.body:
+            for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+                if isinstance(small, cst.Assign) and isinstance(small.value, cst.Name):
+                    value = small.value.value
+                    pairs += [(t.target.value, value) for t in small.targets if isinstance(t.target, cst.Name)]
+        return tuple(pairs)
+
     def call_args(self, component: Component) -> tuple[CallArg, ...]:
         """Arguments passed to this component's task factory in this module and in the other scanned files.
         Every file-parameter rule asks for each port, so the answer is kept per component."""
@@ -307,7 +330,7 @@ class KfpModule:
         return found
 
     def _find_call_args(self, component: Component) -> Iterator[CallArg]:
-        symbols = component.symbols
+        symbols = self._with_aliases(component.symbols)
         for call, enclosing in self.calls:
             if not (isinstance(call.func, cst.Name) and call.func.value in symbols):
                 continue

@@ -318,6 +318,21 @@ def test_a_component_called_through_its_module_sees_what_is_passed(tmp_path: Pat
     assert "pipe.py" in uri.message
 
 
+@pytest.mark.parametrize("where", ["pipe.py", "comps.py"])
+def test_a_component_called_under_another_name_sees_what_is_passed(tmp_path: Path, where: str) -> None:
+    """`view_op = show_op` makes tasks of the same component: a URI passed to `view_op` is seen."""
+    pipeline = "\n@dsl.pipeline(name='p')\ndef p():\n    view_op('gs://b/x', 2)\n"
+    component = CALLED_COMPONENT + "\nlater_op = show_op\nview_op = later_op\n"
+    if where == "comps.py":
+        component = "from kfp import dsl\n" + component + pipeline
+    else:
+        (tmp_path / "pipe.py").write_text("from kfp import dsl\nfrom comps import view_op\n" + pipeline)
+    (tmp_path / "comps.py").write_text(component)
+    reports = run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))
+    [uri] = [f for r in reports if r.path.endswith("comps.py") for f in r.findings if f.code == "KFP217"]
+    assert where in uri.message or where == "comps.py"
+
+
 def test_a_module_whose_other_names_are_called_elsewhere_is_checked_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
