@@ -12,8 +12,8 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -368,6 +368,87 @@ def index(collected: Iterable[ForeignCalls]) -> dict[str, tuple[ForeignArg, ...]
         for file, arg in calls.targets:
             by_file.setdefault(file, []).append(arg)
     return {file: tuple(args) for file, args in by_file.items()}
+
+
+# How many modules a called name is followed through, each importing it from the next.
+_REEXPORT_DEPTH = 3
+# A top-level `from a.b import c as d, e` or `from .a import (c, d)`: dots, module, what it imports.
+_FROM_IMPORT = re.compile(r"^from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n]*)", re.MULTILINE)
+# Names a module plainly defines at its top level: `def train_op`, `class Op`, `train_op = ...`.
+_DEFINED = re.compile(r"^(?:(?:async[ \t]+)?def|class)[ \t]+(\w+)|^(\w+)[ \t]*(?::|=(?!=))", re.MULTILINE)
+
+
+def through_reexports(
+    found: Mapping[str, tuple[ForeignArg, ...]], read: Callable[[str], str | None]
+) -> dict[str, tuple[ForeignArg, ...]]:
+    """`found` (`index`), where a module only imports a name it is called by (a package's `__init__.py`
+    with `from .lib import train_op`), with those calls given to the module the name comes from as well,
+    under the name it has there. `read`: a file's text, or None."""
+    result = {file: list(args) for file, args in found.items()}
+    seen: dict[str, set[ForeignArg]] = {}  # by file, once calls are moved to it
+    frontier: Mapping[str, Sequence[ForeignArg]] = found
+    for _ in range(_REEXPORT_DEPTH):
+        moved: dict[str, list[ForeignArg]] = {}
+        for file, args in frontier.items():
+            names = _imported_names(file, {arg.symbol for arg in args}, read)
+            for arg in args:
+                if arg.symbol not in names:
+                    continue
+                files, symbol = names[arg.symbol]
+                for target in map(str, files):
+                    again = replace(arg, symbol=symbol)
+                    known = seen.setdefault(target, set(result.get(target, ())))
+                    if again not in known:
+                        known.add(again)
+                        result.setdefault(target, []).append(again)
+                        moved.setdefault(target, []).append(again)
+        if not moved:
+            break
+        frontier = moved
+    return {file: tuple(args) for file, args in result.items()}
+
+
+def _imported_names(
+    file: str, symbols: set[str], read: Callable[[str], str | None]
+) -> dict[str, tuple[list[Path], str]]:
+    """Of `symbols`, those the module at `file` binds by importing them from other scanned files: the files,
+    and the name each has there. Read from the module's top-level `from ... import` lines, without a parse
+    (this runs on every run, the cache's too). A name the module plainly defines (`def train_op`,
+    `train_op = ...`) is not looked for; one no import names may come from a `*` import."""
+    text = read(file)
+    if text is None or "import" not in text:
+        return {}
+    lines = [(dots, module, list(_imported(listed))) for dots, module, listed in _FROM_IMPORT.findall(text)]
+    lines = [line for line in lines if not line[1].startswith("kfp")]
+    if not any(local in symbols or name == "*" for _, _, names in lines for name, local in names):
+        return {}
+    wanted = symbols - {m.group(1) or m.group(2) for m in _DEFINED.finditer(text)}
+    found: dict[str, tuple[list[Path], str]] = {}
+    starred: list[Path] = []
+    for dots, module, names in lines:
+        if not any(local in wanted or name == "*" for name, local in names):
+            continue
+        files = _candidates(_folder(file), module, len(dots))
+        for name, local in names:
+            if name == "*":
+                starred += files
+            elif local in wanted and files:
+                found[local] = (files, name)
+            elif local in wanted:
+                found.pop(local, None)  # the later import is the one bound
+    for symbol in wanted - found.keys() if starred else ():
+        found[symbol] = (starred, symbol)
+    return found
+
+
+def _imported(listed: str) -> Iterator[tuple[str, str]]:
+    """(name, local name) for each name a `from ... import` lists; `*` as ("*", "*")."""
+    for piece in re.sub(r"#[^\n]*", "", listed).strip("() \t\r\n").split(","):
+        piece = piece.strip()
+        if piece == "*":
+            yield "*", "*"
+        elif (alias := _ALIAS.fullmatch(piece)) is not None:
+            yield alias.group(1), alias.group(2) or alias.group(1)
 
 
 def for_file(found: Mapping[str, tuple[ForeignArg, ...]], path: str) -> tuple[ForeignArg, ...]:

@@ -118,6 +118,7 @@ def with_callers(
         return list(candidates)
     # In the modules' order, whichever the cache answered: the calls' order is part of what a module sees.
     found = callers.index(gathered[path].calls for path in modules if path in gathered)
+    found = callers.through_reexports(found, _text_of)
     gathered = {c.path: gathered[c.path] for c in candidates if c.path in gathered}
     # A component many pipelines load is read (and fixed) once.
     files = [file for facts in gathered.values() for _, file in facts.dependencies]
@@ -128,6 +129,10 @@ def with_callers(
         else c
         for c in candidates
     ]
+
+
+def _text_of(file: str) -> str | None:
+    return small_text(Path(file))
 
 
 def _size(job: tuple[Path, str | None, str | None]) -> int:

@@ -328,3 +328,48 @@ def test_facts_of_one_run_share_their_existence_checks(project: Path) -> None:
     assert callers.facts(source, path, run).calls.targets == ()  # as this run found it
     assert len(callers.facts(source, path, callers.run_token()).calls.targets) == 1
     assert len(callers.facts(source, path).calls.targets) == 1  # no run: nothing shared
+
+
+def test_calls_follow_names_a_module_imports_from_another(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("from b import train\nfrom c import other as train_too\n")
+    (tmp_path / "b.py").write_text("from a import train  # each imports from the other: followed, not forever\n")
+    (tmp_path / "c.py").write_text("def other(data):\n    return data\n")
+    (tmp_path / "d.py").write_text("def train(data):\n    return data\nfrom c import other as train\n")
+    a, b, c, d = (str((tmp_path / name).resolve()) for name in ("a.py", "b.py", "c.py", "d.py"))
+    arg = callers.ForeignArg("train_too", "data", None, "URI", "str", "pipe.py")
+    cycling = callers.ForeignArg("train", "data", None, "URI", "str", "pipe.py")
+    defined = callers.ForeignArg("train", None, 0, "CONSTANT", "int", "pipe.py")
+    found = callers.through_reexports({a: (arg, cycling), d: (defined,)}, lambda file: Path(file).read_text())
+    assert found[c] == (callers.ForeignArg("other", "data", None, "URI", "str", "pipe.py"),)
+    assert found[a] == (arg, cycling) and found[b] == (cycling,)
+    assert found[d] == (defined,)  # d defines `train` itself: not followed
+
+
+@pytest.mark.parametrize(
+    "init",
+    [
+        "from .lib import train as run_it\n",
+        "from .lib import (\n    other,  # a comment\n    train as run_it,\n)\n",
+        "from .lib import *\n",
+        "from .missing import run_it\nfrom .lib import train as run_it\n",
+    ],
+)
+def test_names_a_package_imports_are_read_from_its_import_lines(tmp_path: Path, init: str) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text(init)
+    (tmp_path / "pkg" / "lib.py").write_text(
+        "def train(data):\n    return data\n\ndef run_it(data):\n    return data\n"
+    )
+    init_path, lib = (str((tmp_path / "pkg" / name).resolve()) for name in ("__init__.py", "lib.py"))
+    arg = callers.ForeignArg("run_it", "data", None, "URI", "str", "pipe.py")
+    found = callers.through_reexports({init_path: (arg,)}, lambda file: Path(file).read_text())
+    symbol = "run_it" if "*" in init else "train"
+    assert found[lib] == (callers.ForeignArg(symbol, "data", None, "URI", "str", "pipe.py"),)
+
+
+def test_a_later_import_that_names_no_file_hides_the_earlier_one(tmp_path: Path) -> None:
+    (tmp_path / "lib.py").write_text("def train(data):\n    return data\n")
+    (tmp_path / "mod.py").write_text("from lib import train\nfrom missing import train\n")
+    mod = str((tmp_path / "mod.py").resolve())
+    arg = callers.ForeignArg("train", "data", None, "URI", "str", "pipe.py")
+    assert callers.through_reexports({mod: (arg,)}, lambda file: Path(file).read_text()) == {mod: (arg,)}

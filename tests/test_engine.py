@@ -333,6 +333,28 @@ def test_a_component_called_under_another_name_sees_what_is_passed(tmp_path: Pat
     assert where in uri.message or where == "comps.py"
 
 
+@pytest.mark.parametrize(
+    ("imports", "called"),
+    [("from comps import show_op", "show_op"), ("import comps", "comps.show_op"), ("from comps import view", "view")],
+)
+def test_a_component_a_package_imports_for_its_callers_sees_what_is_passed(
+    tmp_path: Path, imports: str, called: str
+) -> None:
+    """comps/__init__.py (no kfp in it) imports the component from comps/steps/__init__.py, which imports it
+    from comps/steps/lib.py: the URI the pipeline passes reaches the file that defines it."""
+    (tmp_path / "comps" / "steps").mkdir(parents=True)
+    (tmp_path / "comps" / "__init__.py").write_text("from .steps import show_op\nfrom .steps import show_op as view\n")
+    (tmp_path / "comps" / "steps" / "__init__.py").write_text("from .lib import *  # noqa\nfrom .lib import show_op\n")
+    (tmp_path / "comps" / "steps" / "lib.py").write_text(CALLED_COMPONENT)
+    (tmp_path / "pipe.py").write_text(
+        f"{imports}\nfrom kfp import dsl\n\n@dsl.pipeline(name='p')\ndef p():\n    {called}('gs://b/x', 2)\n"
+    )
+    for jobs in (1, 2):
+        reports = run(list(discover([tmp_path])), Options(rules=ALL, jobs=jobs))
+        [uri] = [f for r in reports if r.path.endswith("lib.py") for f in r.findings if f.code == "KFP217"]
+        assert "pipe.py" in uri.message
+
+
 def test_a_module_whose_other_names_are_called_elsewhere_is_checked_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
