@@ -144,6 +144,7 @@ class Pool:
 
     def _lost(self, worker: _Worker) -> None:
         worker.alive = False
+        worker.process.join(timeout=1)  # its pipe closed as it ended: its exit code follows at once
         code = worker.process.exitcode
         for chunk in worker.holding:
             chunk.error = WorkerDied(f"a worker process ended (exit code {code}) while checking files")
