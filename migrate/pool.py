@@ -37,6 +37,7 @@ class WorkerDied(RuntimeError):
 class _Chunk:
     function: Callable[[Any], Any]
     items: Sequence[Any]
+    batch: int  # which `map` queued it
     results: list[Any] | None = None
     error: BaseException | None = None
 
@@ -63,6 +64,7 @@ class Pool:
         self.jobs = jobs
         self._workers: list[_Worker] | None = None
         self._queue: deque[_Chunk] = deque()
+        self._batches = 0
 
     def warm(self, options: Options) -> None:
         """Start the workers now, so that what processing imports (LibCST and the rules: a quarter of a second)
@@ -82,7 +84,11 @@ class Pool:
         """`function` of each item, in order, computed by all the processes. The chunks are queued now; the
         results are collected as the iterator is read."""
         self._start(None)
-        chunks = [_Chunk(function, items[start : start + chunksize]) for start in range(0, len(items), chunksize)]
+        self._batches += 1
+        chunks = [
+            _Chunk(function, items[start : start + chunksize], self._batches)
+            for start in range(0, len(items), chunksize)
+        ]
         self._queue.extend(chunks)
         self._feed()
         return self._results(chunks)
@@ -131,7 +137,7 @@ class Pool:
                         chunk.results = value
                     else:
                         chunk.error = value
-                while len(worker.holding) < _AHEAD and self._queue:
+                while self._queue and (len(worker.holding) < _AHEAD or self._unlike(worker.holding)):
                     chunk = self._queue.popleft()
                     try:
                         worker.tasks.send((chunk.function, chunk.items))
@@ -141,6 +147,12 @@ class Pool:
                     worker.holding.append(chunk)
             except (EOFError, OSError):
                 self._lost(worker)
+
+    def _unlike(self, holding: deque[_Chunk]) -> bool:
+        """Whether a worker holds no chunk like the next one (one more is sent): the chunks of one `map` take
+        alike, and a worker holding only quick ones (YAML files) would finish them, then wait, while this
+        process does one of the next, slow ones (the biggest modules) before it feeds the worker again."""
+        return len(holding) <= _AHEAD and all(chunk.batch != self._queue[0].batch for chunk in holding)
 
     def _lost(self, worker: _Worker) -> None:
         worker.alive = False

@@ -46,6 +46,17 @@ def test_the_pool_serves_several_maps_queued_before_they_are_read() -> None:
         assert [item for item, _ in first] == list(range(40))
 
 
+def test_a_worker_holding_only_quick_chunks_gets_a_chunk_of_the_next_map_first() -> None:
+    """Else it would finish its quick chunks (YAML files) and wait while this process does a slow one (the
+    biggest module), unable to feed it until that is done."""
+    with Pool(2) as pool:
+        quick = pool.map(abs, list(range(-6, 0)), chunksize=2)  # three chunks: all held by the worker
+        slow = list(pool.map(_slow_pid, list(range(4)), chunksize=1))
+        assert list(quick) == [6, 5, 4, 3, 2, 1]
+    assert slow[0][1] != os.getpid()  # sent to the worker beside its quick chunks
+    assert slow[1][1] == os.getpid()  # the next one, done here
+
+
 def test_an_error_is_raised_where_its_result_is_read() -> None:
     with Pool(2) as pool:
         results = pool.map(_fails_on_seven, list(range(40)), chunksize=1)
