@@ -311,14 +311,61 @@ def path_literal(node: ast.expr) -> str | None:
 
 
 def collect(source: str | ast.Module | None, path: str, nodes: _Nodes | None = None) -> ForeignCalls:
-    """What `path` passes to names imported from other (non-kfp) modules; nothing when it does not parse."""
+    """What `path` passes to names imported from other (non-kfp) modules; nothing when it does not parse.
+    A function's own imports (`def pipeline(): from comps import train_op`) count for the calls in it."""
     tree = _parse(source) if isinstance(source, str) else source
     if tree is None:
         return ForeignCalls(())
     here = _folder(path)
-    imported: dict[str, tuple[list[Path], str]] = {}  # local name -> (candidate files, symbol)
-    modules: dict[str, list[Path]] = {}  # local module alias -> candidate files
-    for node in tree.body:
+    imported, modules = _bound(tree.body, here, {}, {})
+    nodes = nodes or _Nodes(tree)
+    top = set(map(id, tree.body))
+    inner = [s for s in nodes.statements if isinstance(s, ast.Import | ast.ImportFrom) and id(s) not in top]
+    # Whatever any function imports too: a name no file was found for adds no target (`import pandas` in a
+    # component's body), and most modules call nothing they import from other scanned files.
+    anywhere = _bound(inner, here, dict(imported), dict(modules)) if inner else (imported, modules)
+    if not (imported or modules or anywhere[0] or anywhere[1]):
+        return ForeignCalls(())
+    if not any(
+        isinstance(n, ast.Call) and (_callee(n.func, imported, modules) or _callee(n.func, *anywhere))
+        for n in nodes.every
+    ):
+        return ForeignCalls(())
+    inner = inner if anywhere != (imported, modules) else []  # (imports of no scanned file change nothing)
+    targets: list[tuple[str, ForeignArg]] = []
+    for func in nodes.statements:
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        params = {a.arg: a for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
+        defaults = _defaults(func)
+        walked = _walk(func)
+        names, aliases = imported, modules
+        if inner:
+            local = [n for n in walked if isinstance(n, ast.Import | ast.ImportFrom)]
+            names, aliases = _bound(local, here, dict(imported), dict(modules)) if local else (names, aliases)
+        for call in walked:
+            if not isinstance(call, ast.Call):
+                continue
+            resolved = _callee(call.func, names, aliases)
+            if resolved is None:
+                continue
+            files, symbol = resolved
+            for index, (keyword, value) in enumerate(_arguments(call)):
+                kind, value_type = _kind(value, params, defaults)
+                arg = ForeignArg(symbol, keyword, None if keyword else index, kind, value_type, path)
+                targets += [(str(file), arg) for file in files]
+    return ForeignCalls(tuple(targets))
+
+
+def _bound(
+    statements: Iterable[ast.AST],
+    here: str,
+    imported: dict[str, tuple[list[Path], str]],
+    modules: dict[str, list[Path]],
+) -> tuple[dict[str, tuple[list[Path], str]], dict[str, list[Path]]]:
+    """`imported` (local name -> candidate files, name there) and `modules` (local name -> a module's candidate
+    files) with what the import statements among `statements` bind; names bound to no file found dropped."""
+    for node in statements:
         if isinstance(node, ast.ImportFrom) and not (node.module or "").startswith("kfp"):
             files = _candidates(here, node.module or "", node.level)
             for alias in node.names:
@@ -332,33 +379,10 @@ def collect(source: str | ast.Module | None, path: str, nodes: _Nodes | None = N
                 if not alias.name.startswith("kfp"):
                     # `import a.b as c` binds c to a.b; `import a.b` binds a, and `a.b.train(...)` calls into a.b.
                     modules[alias.asname or alias.name] = _candidates(here, alias.name, 0)
-    # A call to a name no file was found for adds no target (`from typing import NamedTuple`): most modules
-    # import nothing else, and need not be walked.
-    imported = {name: found for name, found in imported.items() if found[0]}
-    modules = {alias: files for alias, files in modules.items() if files}
-    if not imported and not modules:
-        return ForeignCalls(())
-    nodes = nodes or _Nodes(tree)
-    if not any(isinstance(n, ast.Call) and _callee(n.func, imported, modules) for n in nodes.every):
-        return ForeignCalls(())  # most modules call nothing they import from other scanned files
-    targets: list[tuple[str, ForeignArg]] = []
-    for func in nodes.statements:
-        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        params = {a.arg: a for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
-        defaults = _defaults(func)
-        for call in _walk(func):
-            if not isinstance(call, ast.Call):
-                continue
-            resolved = _callee(call.func, imported, modules)
-            if resolved is None:
-                continue
-            files, symbol = resolved
-            for index, (keyword, value) in enumerate(_arguments(call)):
-                kind, value_type = _kind(value, params, defaults)
-                arg = ForeignArg(symbol, keyword, None if keyword else index, kind, value_type, path)
-                targets += [(str(file), arg) for file in files]
-    return ForeignCalls(tuple(targets))
+    return (
+        {name: found for name, found in imported.items() if found[0]},
+        {alias: files for alias, files in modules.items() if files},
+    )
 
 
 def index(collected: Iterable[ForeignCalls]) -> dict[str, tuple[ForeignArg, ...]]:

@@ -373,3 +373,33 @@ def test_a_later_import_that_names_no_file_hides_the_earlier_one(tmp_path: Path)
     mod = str((tmp_path / "mod.py").resolve())
     arg = callers.ForeignArg("train", "data", None, "URI", "str", "pipe.py")
     assert callers.through_reexports({mod: (arg,)}, lambda file: Path(file).read_text()) == {mod: (arg,)}
+
+
+def test_imports_inside_a_function_count_for_its_calls(project: Path) -> None:
+    """A pipeline that imports its components in its own body; a function's import of no scanned file
+    hides the module's name for that function only."""
+    found = facts_of(
+        project,
+        """
+        from helpers import train
+
+        def pipeline():
+            from pkg.steps import step
+            import helpers as h
+            step(data='gs://bucket/data')
+            h.train(1)
+
+        def other():
+            from missing import train
+            train('x')
+
+        def third():
+            train(data='y')
+        """,
+    )
+    steps, helpers = (str((project / p).resolve()) for p in ("pkg/steps.py", "helpers.py"))
+    assert [(file, arg.symbol, arg.kind, arg.value_type) for file, arg in found.calls.targets] == [
+        (steps, "step", "URI", "str"),
+        (helpers, "train", "CONSTANT", "int"),
+        (helpers, "train", "CONSTANT", "str"),
+    ]

@@ -355,6 +355,17 @@ def test_a_component_a_package_imports_for_its_callers_sees_what_is_passed(
         assert "pipe.py" in uri.message
 
 
+def test_a_component_a_pipeline_imports_in_its_body_sees_what_is_passed(tmp_path: Path) -> None:
+    (tmp_path / "comps.py").write_text(CALLED_COMPONENT)
+    (tmp_path / "pipe.py").write_text(
+        "from kfp import dsl\n\n@dsl.pipeline(name='p')\ndef p():\n"
+        "    from comps import show_op\n    show_op('gs://b/x', 2)\n"
+    )
+    reports = run(list(discover([tmp_path])), Options(rules=ALL, jobs=1))
+    [uri] = [f for r in reports if r.path.endswith("comps.py") for f in r.findings if f.code == "KFP217"]
+    assert "pipe.py" in uri.message
+
+
 def test_a_module_whose_other_names_are_called_elsewhere_is_checked_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
