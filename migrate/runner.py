@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from migrate.cache import Cache, Entry, digest, foreign_key
@@ -48,21 +48,27 @@ def run(
     caller started (and shuts down); else one is started when needed."""
     cache = cache if cache is not None else Cache.disabled()
     with contextlib.nullcontext(pool) if pool is not None else Pool(options.jobs) as chosen:
-        how = _fix if options.fix else _check
-        return how(candidates, options, cache, progress, context, chosen if options.jobs > 1 else None, Contents(cache))
+        shared = chosen if options.jobs > 1 else None
+        setting = _Run(options, cache, progress, context, shared, Contents(cache))
+        return _fix(candidates, setting) if options.fix else _check(candidates, setting)
 
 
-def _fix(
-    candidates: Sequence[Candidate],
-    options: Options,
-    cache: Cache,
-    progress: Callable[[int, int], None] | None,
-    context: Sequence[Path],
-    pool: Pool | None,
-    contents: Contents,
-) -> list[FileReport]:
+@dataclass(frozen=True)
+class _Run:
+    """What one run's steps share."""
+
+    options: Options
+    cache: Cache
+    progress: Callable[[int, int], None] | None
+    context: Sequence[Path]  # more modules whose calls count
+    pool: Pool | None  # None: every file is processed here
+    contents: Contents
+
+
+def _fix(candidates: Sequence[Candidate], run: _Run) -> list[FileReport]:
     """A fix takes a module after the modules it imports (`_waves`), so it sees them fixed."""
-    candidates = with_callers(candidates, options, cache, context, pool, contents)
+    options, cache, progress, pool, contents = run.options, run.cache, run.progress, run.pool, run.contents
+    candidates = with_callers(candidates, options, cache, run.context, pool, contents)
     results: dict[int, FileReport | None] = {}
     pending: list[tuple[int, Candidate, str | None, str]] = []  # (index, candidate, content digest, foreign key)
     for index, candidate in enumerate(candidates):
@@ -85,23 +91,16 @@ def _fix(
             _remember(cache, candidate, content, foreign_key(candidate.foreign) if content else foreign, report)
         done += len(wave)
     # Modules that import each other, and those the cache answered.
-    _after_fixed_imports(current, results, options, cache, pool, contents)
+    _after_fixed_imports(current, results, run)
     cache.save()
     return [report for _, report in sorted(results.items()) if report is not None]
 
 
-def _check(
-    candidates: Sequence[Candidate],
-    options: Options,
-    cache: Cache,
-    progress: Callable[[int, int], None] | None,
-    context: Sequence[Path],
-    pool: Pool | None,
-    contents: Contents,
-) -> list[FileReport]:
+def _check(candidates: Sequence[Candidate], run: _Run) -> list[FileReport]:
     """A check processes each file once: a YAML file at once (no other file's facts concern it), a module
     along with its cross-file facts (`Early`), and again only when the other modules' facts differ from what
     it saw then. The YAML files are queued first: the workers take them while the facts come in."""
+    options, cache, progress, pool, contents = run.options, run.cache, run.progress, run.pool, run.contents
     results: dict[int, FileReport | None] = {}
     ahead: list[tuple[int, Candidate, str | None]] = []  # (index, candidate, content digest)
     for index, candidate in enumerate(candidates):
@@ -121,7 +120,7 @@ def _check(
         if progress is not None:
             progress(done, total)
 
-    candidates = with_callers(candidates, options, cache, context, pool, contents, early, count)
+    candidates = with_callers(candidates, options, cache, run.context, pool, contents, early, count)
     counted = set(early)  # modules counted as their early reports came in
 
     def settled(candidate: Candidate) -> None:  # each candidate counts once, whatever report it gets
@@ -215,17 +214,11 @@ def _seeing(candidate: Candidate, fixed: dict[str, str]) -> Candidate:
 _FIXED_IMPORT_ROUNDS = 3
 
 
-def _after_fixed_imports(
-    candidates: Sequence[Candidate],
-    results: dict[int, FileReport | None],
-    options: Options,
-    cache: Cache,
-    pool: Pool | None,
-    contents: Contents,
-) -> None:
+def _after_fixed_imports(candidates: Sequence[Candidate], results: dict[int, FileReport | None], run: _Run) -> None:
     """Fix again the modules that import a module this run fixed but did not see it fixed (modules importing each
     other, modules the cache answered): what they pass it may now need a fix, or be wrong (a type the fix
     declared). Without this, a second run would find more."""
+    options, cache, contents = run.options, run.cache, run.contents
     current = list(candidates)
     for _ in range(_FIXED_IMPORT_ROUNDS):
         fixed = _fixed_texts(results)
@@ -236,7 +229,7 @@ def _after_fixed_imports(
                 again[index] = seeing
         if not again:
             return
-        reports = processed(list(again.values()), options, pool, None)
+        reports = processed(list(again.values()), options, run.pool, None)
         for (index, candidate), report in zip(again.items(), reports, strict=True):
             current[index] = candidate
             results[index] = _after(results[index], report, options)
