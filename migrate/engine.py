@@ -223,10 +223,6 @@ def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
     return text, len(chosen)
 
 
-def _span(edit: Edit) -> tuple[int, int]:
-    return edit.start, edit.end
-
-
 def chosen_fixes(fixes: Sequence[Fix]) -> list[Fix]:
     """The fixes one pass applies: each conflicts with no fix taken before it, in order of its first edit, and
     comes with every fix it `requires` (those first: a fix is taken once they are). Insertions that join

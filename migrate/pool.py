@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from migrate.discovery import Candidate
 from migrate.processing import FileReport, Options, safe_process
@@ -246,9 +246,14 @@ def _warm(options: Options) -> None:
     options.rules_for("warm.yaml")
 
 
+def _in_pool(pool: Pool | None, count: int) -> TypeGuard[Pool]:
+    """Whether `count` files go to the pool: when there are many, or when it is running anyway."""
+    return pool is not None and (count >= POOL_THRESHOLD or (pool.started and count > 1))
+
+
 def queued(todo: Sequence[Candidate], options: Options, pool: Pool | None) -> Iterator[FileReport | None]:
     """`processed`, its tasks queued in the pool now and collected as the result is read."""
-    if pool is not None and (len(todo) >= POOL_THRESHOLD or (pool.started and len(todo) > 1)):
+    if _in_pool(pool, len(todo)):
         return pool.map(partial(safe_process, options=options), todo, chunksize=8)
     return (safe_process(candidate, options) for candidate in todo)
 
@@ -261,7 +266,7 @@ def processed(
 ) -> list[FileReport | None]:
     """Each candidate's report, in order: in the pool when there are many, or when it is running anyway."""
     reports: list[FileReport | None] = []
-    if pool is not None and (len(todo) >= POOL_THRESHOLD or (pool.started and len(todo) > 1)):
+    if _in_pool(pool, len(todo)):
         chunk = max(1, min(8, len(todo) // (4 * pool.jobs)))  # a few files: one each, spread over the workers
         for report in pool.map(partial(safe_process, options=options), todo, chunksize=chunk):
             reports.append(report)
