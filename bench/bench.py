@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from machine import ceiling, parallel_efficiency, start_and_import
 from synthetic import KFP_SHARE, Kind, Manifest, generate
 
 # kubeflow/pipelines at tag 1.8.5: 1120 Python and 842 YAML files, the tree the issue's targets are for.
@@ -195,10 +196,12 @@ class Bench:
         args: tuple[Sequence[str], Sequence[str]],
         cwd: Path,
         needs: Sequence[str] = (),
+        between: Callable[[], object] | None = None,
     ) -> tuple[Figure, Figure]:
         """Two commands' medians, their runs taken in turn (one, the other, one, ...): a machine that slows
         down during a benchmark (other work, a burstable VM's CPU credits) then slows both alike, where runs
-        taken one command after the other would charge the slowdown to the second."""
+        taken one command after the other would charge the slowdown to the second. `between` runs after each
+        round: a probe of the machine taken at the same times."""
         pair = (Figure(tree, names[0], unit=" s"), Figure(tree, names[1], unit=" s"))
         note = self.missing(*needs)
         if note:
@@ -211,6 +214,8 @@ class Bench:
             for _ in range(self.repeat):
                 for figure, command in zip(pair, args, strict=True):
                     figure.runs.append(self.run(command, cwd))
+                if between is not None:
+                    between()
         except CommandFailed as failure:
             for figure in pair:
                 figure.note = str(failure)
@@ -238,8 +243,37 @@ def _throughput(tree: str, name: str, files: int, timing: Figure) -> Figure:
     return figure
 
 
-def measure_tree(bench: Bench, label: str, tree: Path, files: int, source: str) -> list[Figure]:
-    """Cold check and fix, a re-run with nothing changed, one worker against two."""
+def measure_floor(bench: Bench, cwd: Path) -> tuple[list[Figure], float]:
+    """Reference rows: starting a process, and what every run spends before it can share out work (start the
+    CLI, import LibCST): the serial floor of a two-worker run."""
+    repeat = max(bench.repeat, 5)
+    python = _reference("python start (reference)", [sys.executable, "-I", "-c", "pass"], cwd, repeat)
+    cli = _reference("kfp-migrate --version (reference)", [str(bench.tool), "--version"], cwd, repeat)
+    floor = Figure("-", "start, import CLI and LibCST (reference)", unit=" s", note="the serial floor")
+    floor.runs = [start_and_import(("migrate.cli", "libcst")) for _ in range(repeat)]
+    floor.value = statistics.median(floor.runs)
+    return [python, cli, floor], floor.value
+
+
+def _ceiling(label: str, one: Figure, floor: float | None, efficiencies: list[float]) -> list[Figure]:
+    """How fast two processes ran at once during the runs, and the best speed-up that allows."""
+    measured = Figure(label, "two processes at once / one (machine)", unit="x", runs=efficiencies)
+    measured.note = "an arithmetic loop alone over two copies at once, after each pair of runs: 1 is two full CPUs"
+    best = Figure(label, "speed-up ceiling on this machine", unit="x")
+    if not efficiencies or one.value is None or floor is None or floor > one.value:
+        best.note = measured.note = one.note or "n/a"
+        return [measured, best]
+    measured.value = statistics.median(efficiencies)
+    best.value = ceiling(one.value, floor, measured.value)
+    best.note = f"1-worker time, {floor:.3f} s of it serial, the rest halved at the efficiency above"
+    return [measured, best]
+
+
+def measure_tree(
+    bench: Bench, label: str, tree: Path, files: int, source: str, floor: float | None = None
+) -> list[Figure]:
+    """Cold check and fix, a re-run with nothing changed, one worker against two, and the best two workers
+    could do on this machine."""
     scale = max(1.0, files / REFERENCE_FILES)
     scaled = f"limits x{scale:.2f} for {files} files" if scale > 1 else ""
     figures = [Figure(label, "files (Python and YAML)", float(files), note=source)]
@@ -265,26 +299,25 @@ def measure_tree(bench: Bench, label: str, tree: Path, files: int, source: str) 
             warm = bench.timed(label, warm.name, args, tree, warm.target)
     figures.append(warm)
     needs = ("--no-cache", "--jobs")
+    efficiencies: list[float] = []
     one, two = bench.timed_pair(
         label,
         ("check, 1 worker", "check, 2 workers"),
         (["check", "--no-cache", "--jobs", "1", "."], ["check", "--no-cache", "--jobs", "2", "."]),
         tree,
         needs,
+        between=lambda: efficiencies.extend(parallel_efficiency(1)),
     )
     speed_up = _ratio(label, "speed-up, 2 workers over 1", one, two, Target(1.8, at_most=False))
     speed_up.note = speed_up.note or "runs taken in turn"
-    figures += [one, two, speed_up]
+    figures += [one, two, speed_up, *_ceiling(label, one, floor, efficiencies)]
     return figures
 
 
 def measure_single_files(bench: Bench, manifest: Manifest) -> list[Figure]:
     """The pre-commit case: one small file that needs no libcst, Python without kfp and a v1 component."""
     repeat = max(bench.repeat, 5)
-    figures = [
-        _reference("python start (reference)", [sys.executable, "-I", "-c", "pass"], manifest.root, repeat),
-        _reference("kfp-migrate --version (reference)", [str(bench.tool), "--version"], manifest.root, repeat),
-    ]
+    figures: list[Figure] = []
     picks = (
         ("single-file check, Python without kfp", Kind.LIBRARY, 1500),
         ("single-file check, v1 component YAML", Kind.V1_COMPONENT, 1500),
@@ -390,7 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         manifest = generate(workspace / "synthetic", args.files, args.seed, KFP_SHARE)
         git_init(manifest.root)
         source = f"seed {args.seed}; plus {len(manifest.ignored)} .gitignore'd under build/"
-        figures = measure_tree(bench, "synthetic", manifest.root, len(manifest.files), source)
+        figures, floor = measure_floor(bench, manifest.root)
+        figures += measure_tree(bench, "synthetic", manifest.root, len(manifest.files), source, floor)
         figures += measure_single_files(bench, manifest)
         kfp = generate(workspace / "all-kfp", args.kfp_files, args.seed, kfp_share=1.0, python_only=True)
         git_init(kfp.root)
@@ -399,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             copy = workspace / "tree"
             shutil.copytree(args.tree, copy, symlinks=True, ignore=shutil.ignore_patterns(".git"))
             git_init(copy)
-            figures += measure_tree(bench, args.tree.name, copy, count_files(copy), f"a copy of {args.tree}")
+            figures += measure_tree(bench, args.tree.name, copy, count_files(copy), f"a copy of {args.tree}", floor)
     finally:
         if not args.keep:
             shutil.rmtree(workspace, ignore_errors=True)

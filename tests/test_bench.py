@@ -123,3 +123,37 @@ def test_the_two_commands_of_a_ratio_are_timed_in_turn(monkeypatch: pytest.Monke
     one, two = timer.timed_pair("t", ("one", "two"), (["one"], ["two"]), Path("."), ("--jobs",))
     assert order == ["one", "two"] * 3
     assert (one.runs, one.value, two.runs, two.value) == ([1.0, 3.0, 5.0], 3.0, [2.0, 4.0, 6.0], 4.0)
+
+
+def test_a_probe_runs_after_each_round_of_a_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(SYNTHETIC.parent))
+    from bench import bench as bench_module
+
+    timer = object.__new__(bench_module.Bench)
+    timer.repeat, timer.flags = 2, set()
+    order: list[str] = []
+    monkeypatch.setattr(timer, "run", lambda args, cwd: order.append(args[0]) or 1.0)
+    timer.timed_pair("t", ("one", "two"), (["one"], ["two"]), Path("."), between=lambda: order.append("probe"))
+    assert order == ["one", "two", "probe"] * 2
+
+
+@pytest.mark.parametrize(
+    ("one", "floor", "efficiency", "expected"),
+    [
+        (4.0, 0.0, 1.0, 2.0),
+        (4.0, 4.0, 1.0, 1.0),
+        (3.3, 0.4, 1.0, 3.3 / 1.85),
+        (4.0, 0.0, 0.9, 1.8),
+        (4.0, 1.0, 0.75, 4 / 3),
+    ],
+)
+def test_speed_up_ceiling(
+    monkeypatch: pytest.MonkeyPatch, one: float, floor: float, efficiency: float, expected: float
+) -> None:
+    """Serial time stays, the rest is halved and slowed by how fast two processes run at once."""
+    monkeypatch.syspath_prepend(str(SYNTHETIC.parent))
+    from bench.machine import ceiling
+
+    assert ceiling(one, floor, efficiency) == pytest.approx(expected)
+    with pytest.raises(ValueError):
+        ceiling(one, floor, 1.5)
