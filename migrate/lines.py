@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 # YAML 1.1 also breaks lines at NEL and the Unicode line/paragraph separators; Python (and LibCST) do not.
 YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
@@ -20,11 +21,5 @@ class LineIndex:
         return cls(text, PYTHON_LINE_BREAK if path.endswith(".py") else YAML_LINE_BREAK)
 
     def position(self, offset: int) -> tuple[int, int]:
-        lo, hi = 0, len(self.starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1, offset - self.starts[lo] + 1
+        line = max(1, bisect_right(self.starts, offset))
+        return line, offset - self.starts[line - 1] + 1

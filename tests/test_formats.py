@@ -181,6 +181,16 @@ def test_colour_only_when_asked_and_it_changes_nothing_else(reports: list[FileRe
         assert "\x1b" not in render(name, reports, color=True)
 
 
+@pytest.mark.parametrize("name", ["json", "gitlab"])
+def test_json_arrays_hold_one_finding_per_line(reports: list[FileReport], name: str) -> None:
+    """Each finding is one line a CI log or `grep` shows whole; the array around them is still JSON."""
+    lines = render(name, reports).splitlines()
+    assert lines[0] == "[" and lines[-1] == "]"
+    assert len(lines) == len(_findings(reports)) + 2
+    items = [json.loads(line.removeprefix("  ").removesuffix(",")) for line in lines[1:-1]]
+    assert items == json.loads(render(name, reports))
+
+
 def test_statistics_count_each_code_with_its_fixability(reports: list[FileReport]) -> None:
     findings = _findings(reports)
     lines = statistics_report(reports, False).splitlines()

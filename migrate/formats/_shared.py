@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -14,6 +15,15 @@ from migrate.model import Finding, Rule, applicable
 
 if TYPE_CHECKING:
     from migrate.runner import FileReport
+
+
+def json_array(items: Sequence[object]) -> str:
+    """A JSON array with one item per line: readable, grep-able, and five times faster to write for a large
+    run than indenting every key (an indented dump runs in pure Python; this one in C)."""
+    if not items:
+        return "[]\n"
+    return "[\n" + ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in items) + "\n]\n"
+
 
 # The one place the rule pages' address is spelled; each rule's anchor is `#<name>-<code lowercase>`.
 PROJECT_URL = "https://github.com/kfp-migrate/kfp-migrate"

@@ -7,12 +7,11 @@ identity when lines are inserted above it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from migrate.formats._shared import CiPaths, fingerprints, sorted_findings
+from migrate.formats._shared import CiPaths, fingerprints, json_array, sorted_findings
 from migrate.model import Severity
 
 if TYPE_CHECKING:
@@ -37,4 +36,4 @@ def gitlab_report(reports: Sequence[FileReport], root: Path | None = None) -> st
         }
         for finding, mark in zip(findings, fingerprints(findings, paths), strict=True)
     ]
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return json_array(issues)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from migrate.formats._shared import sorted_reports
+from migrate.formats._shared import json_array, sorted_reports
 from migrate.lines import LineIndex
 from migrate.model import Finding, FixSafety
 
@@ -15,13 +14,18 @@ if TYPE_CHECKING:
 
 
 def json_report(reports: Sequence[FileReport]) -> str:
-    """A JSON array shaped like ruff's `--output-format json`; indented by content, never by terminal width."""
+    """A JSON array of objects shaped like ruff's `--output-format json`, one per line: never wrapped."""
     items: list[dict[str, Any]] = []
     for report in sorted_reports(reports):
-        lines = LineIndex.for_path(report.text or "", report.path)
+        lines = _NO_EDITS
+        if any(finding.fix is not None and finding.fix.edits for finding in report.findings):
+            lines = LineIndex.for_path(report.text or "", report.path)
         for finding in sorted(report.findings, key=Finding.sort_key):
             items.append(_json_finding(finding, lines))
-    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+    return json_array(items)
+
+
+_NO_EDITS = LineIndex("")  # a report without edits needs no positions
 
 
 def _location(lines: LineIndex, offset: int) -> dict[str, int]:
