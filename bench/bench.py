@@ -256,16 +256,19 @@ def measure_floor(bench: Bench, cwd: Path) -> tuple[list[Figure], float]:
 
 
 def _ceiling(label: str, one: Figure, floor: float | None, efficiencies: list[float]) -> list[Figure]:
-    """How fast two processes ran at once during the runs, and the best speed-up that allows."""
+    """How fast two processes ran at once around each pair of runs, and the best speed-up that allowed (an
+    estimate: the machine can change between a probe and the runs it follows)."""
     measured = Figure(label, "two processes at once / one (machine)", unit="x", runs=efficiencies)
     measured.note = "an arithmetic loop alone over two copies at once, after each pair of runs: 1 is two full CPUs"
-    best = Figure(label, "speed-up ceiling on this machine", unit="x")
-    if not efficiencies or one.value is None or floor is None or floor > one.value:
+    best = Figure(label, "speed-up ceiling on this machine (estimate)", unit="x")
+    rounds = list(zip(one.runs, efficiencies, strict=False))
+    if not rounds or floor is None or any(floor > seconds for seconds, _ in rounds):
         best.note = measured.note = one.note or "n/a"
         return [measured, best]
     measured.value = statistics.median(efficiencies)
-    best.value = ceiling(one.value, floor, measured.value)
-    best.note = f"1-worker time, {floor:.3f} s of it serial, the rest halved at the efficiency above"
+    best.runs = [ceiling(seconds, floor, efficiency) for seconds, efficiency in rounds]
+    best.value = statistics.median(best.runs)
+    best.note = f"each pair's 1-worker time, {floor:.3f} s of it serial, the rest halved at the efficiency above"
     return [measured, best]
 
 
