@@ -84,4 +84,5 @@ RULES: tuple[tuple[str, str, str, bool], ...] = (
     ("KFP319", "rules.pipeline_dsl.wiring", "python", True),
     ("KFP320", "rules.pipeline_dsl.graphs", "python", True),
     ("KFP321", "rules.pipeline_dsl.compiler", "python", True),
+    ("KFP322", "rules.pipeline_dsl.pipeline_params", "python", True),
 )

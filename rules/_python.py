@@ -373,6 +373,17 @@ def all_params(func: cst.FunctionDef) -> list[cst.Param]:
     return [*func.params.posonly_params, *func.params.params, *func.params.kwonly_params]
 
 
+# kfp 1's pipeline parameter class (KFP322); kfp 2 has none.
+PIPELINE_PARAM = frozenset({"kfp.dsl.PipelineParam", "kfp.dsl._pipeline_param.PipelineParam"})
+
+
+def is_pipeline_param(module: KfpModule, expr: cst.BaseExpression | None) -> bool:
+    """`dsl.PipelineParam` (however imported), or a `PipelineParam(...)` object: KFP322's to report."""
+    if isinstance(expr, cst.Call):
+        expr = expr.func
+    return expr is not None and module.qualified(expr) in PIPELINE_PARAM
+
+
 def implied_type(param: cst.Param) -> tuple[str, bool]:
     """The type a parameter's default implies (`str` without one), and whether that is a guess."""
     if param.default is None or isinstance(param.default, cst.FormattedString):

@@ -17,6 +17,7 @@ from rules._python import (
     KfpModule,
     Role,
     implied_type,
+    is_pipeline_param,
     kfp_module,
     literal_value,
     ports_of,
@@ -73,8 +74,8 @@ class UntypedParameter(PythonRule):
         for func, kind in _functions(module):
             component = next((c for c in module.components if c.func is func), None)
             for param in _params(func):
-                if param.annotation is not None:
-                    continue
+                if param.annotation is not None or is_pipeline_param(module, param.default):
+                    continue  # a `PipelineParam(...)` default is KFP322's
                 chosen, guessed = implied_type(param)
                 note, safety = "", FixSafety.UNSAFE if guessed else FixSafety.SAFE
                 fed = _caller_types(module, component, param.name.value) if component else set()
@@ -197,6 +198,8 @@ class UnsupportedAnnotation(PythonRule):
             for param in _params(func):
                 if param.annotation is None or _accepted(module, param.annotation.annotation):
                     continue
+                if is_pipeline_param(module, param.annotation.annotation) or is_pipeline_param(module, param.default):
+                    continue  # KFP322's
                 if any(p.param is param and p.role is not Role.VALUE for _, p in ports_of(module.components)):
                     continue
                 annotation = param.annotation.annotation
