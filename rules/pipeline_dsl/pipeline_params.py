@@ -46,8 +46,7 @@ class PipelineParamObject(PythonRule):
         "object left the input untyped. kfp 2 pipeline parameters need a parameter type, and kfp 2 checks it "
         "against the inputs the parameter is passed to (KFP318), so the fix annotates the type those inputs take "
         "when they agree, else the type the default implies, else `str` (what the tasks got in kfp 1). For a "
-        "`PipelineParam(...)` "
-        "default kfp 1 warned (`Explicit creation of kfp.dsl.PipelineParams by the users is deprecated`) and "
+        "`PipelineParam(...)` default kfp 1 warned (`Explicit creation of kfp.dsl.PipelineParams by the users is deprecated`) and "
         "compiled the input with no default at all; the fix writes `b: int = 3` as that warning advised."
     )
     severity = Severity.ERROR
@@ -56,8 +55,7 @@ class PipelineParamObject(PythonRule):
         "Unsafe when the default is a `PipelineParam(..., value=...)` (kfp 1 compiled no default; the fix adds "
         "one), when the type comes from the inputs the parameter feeds (runs must then pass that type), and "
         "when the default is an expression whose type is a guess (`str`). No fix when those inputs disagree. "
-        "Other uses (`isinstance` checks, objects built "
-        "for `ContainerOp` arguments) and a default without a literal `value` have no fix; the import goes "
+        "Other uses (`isinstance` checks, objects built for `ContainerOp` arguments) and a default without a literal `value` have no fix; the import goes "
         "once nothing uses it."
     )
     valid = ("from kfp import dsl\n\n@dsl.pipeline(name='p')\ndef p(stage: str, rate: float = 0.1):\n    pass\n",)
@@ -85,7 +83,7 @@ class PipelineParamObject(PythonRule):
         handled: set[cst.CSTNode] = set()
         for func in _pipelines(module):
             for param in all_params(func):
-                found = self._parameter(src, module, param, _consumers(src, func, param.name.value))
+                found = self._parameter(src, module, func, param)
                 if found is not None:
                     handled.update(descendants(param))
                     yield found
@@ -105,9 +103,11 @@ class PipelineParamObject(PythonRule):
             fix = self.fix(edit, title="Remove the import") if edit is not None else None
             yield self.at(src, binding.alias, fix, problem=problem, title="")
 
-    def _parameter(self, src: PythonSource, module: KfpModule, param: cst.Param, consumers: set[str]) -> Located | None:
-        """The finding for a pipeline parameter annotated with, or defaulting to, a `PipelineParam`. `consumers`:
-        the types of the component inputs the pipeline passes it to, which kfp 2 makes it match."""
+    def _parameter(
+        self, src: PythonSource, module: KfpModule, func: cst.FunctionDef, param: cst.Param
+    ) -> Located | None:
+        """The finding for a pipeline parameter annotated with, or defaulting to, a `PipelineParam`; its type is
+        checked against the component inputs `func` passes it to (`_consumers`), which kfp 2 makes it match."""
         annotation = param.annotation.annotation if param.annotation is not None else None
         typed_by_it = annotation is not None and is_pipeline_param(module, annotation)
         default = param.default
@@ -115,6 +115,7 @@ class PipelineParamObject(PythonRule):
         if not typed_by_it and not default_object:
             return None
         name = param.name.value
+        consumers = _consumers(src, func, name)  # only now: the wiring of most pipelines is never needed here
         wanted = {PYTHON_PARAMETER_TYPES.get(kind) for kind in consumers}
         note = (
             f" (it feeds inputs of types {', '.join(sorted(consumers))})" if len(wanted) > 1 or None in wanted else ""
@@ -178,9 +179,8 @@ def _consumers(src: PythonSource, func: cst.FunctionDef, name: str) -> set[str]:
         if task.function is not func:
             continue
         for item in task.args:
-            slot = item.slot
+            slot, feed = item.slot, item.feed
             # An artifact input (or a v1 untyped one, which KFP201 types) is other rules' business.
-            feed = item.feed
             if slot is not None and slot.nature is Nature.PARAMETER and feed.kind == "parameter" and feed.text == name:
                 found.add(slot.type)
     return found

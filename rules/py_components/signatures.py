@@ -198,7 +198,7 @@ class UnsupportedAnnotation(PythonRule):
             for param in _params(func):
                 if param.annotation is None or _accepted(module, param.annotation.annotation):
                     continue
-                if is_pipeline_param(module, param.annotation.annotation) or is_pipeline_param(module, param.default):
+                if is_pipeline_param(module, param.annotation.annotation):
                     continue  # KFP322's
                 if any(p.param is param and p.role is not Role.VALUE for _, p in ports_of(module.components)):
                     continue
