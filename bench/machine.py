@@ -40,11 +40,6 @@ def parallel_efficiency(repeat: int) -> list[float]:
     return efficiencies
 
 
-def start_and_import(modules: Sequence[str]) -> float:
-    """Seconds for a fresh interpreter to start and import `modules`: time no run of the tool can share out."""
-    return _wall([[sys.executable, "-I", "-c", f"import {', '.join(modules)}"]])
-
-
 def _wall(commands: Sequence[Sequence[str]]) -> float:
     """Seconds from starting all the commands at once to the last one ending."""
     start = time.perf_counter()
